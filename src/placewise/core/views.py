@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.core.cache import cache
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+
+from placewise.accounts.access import role_required, staff_required
+from placewise.accounts.models import AuditEntry, Role
+from placewise.incidents.models import POLICE_UK_CATEGORIES
+from placewise.places.models import Area, AreaKind
+from placewise.places.stats import default_period, default_scheme, freshness
+
+
+@staff_required
+def home(request: HttpRequest) -> HttpResponse:
+    period = default_period(request.GET.get("from"), request.GET.get("to"))
+    measure = "harm" if request.GET.get("measure") == "harm" else "incidents"
+    category = request.GET.get("category", "")
+    if category not in POLICE_UK_CATEGORIES:
+        category = ""
+    geojson_url = ""
+    if period:
+        geojson_url = reverse("places:map_geojson") + (
+            f"?from={period.start:%Y-%m}&to={period.end:%Y-%m}&measure={measure}&category={category}"
+        )
+    groups = Area.objects.exclude(kind__in=[AreaKind.LSOA]).only("id", "name", "kind", "code")
+    scheme = default_scheme()
+    return render(
+        request,
+        "core/home.html",
+        {
+            "period": period,
+            "measure": measure,
+            "category": category,
+            "categories": POLICE_UK_CATEGORIES,
+            "geojson_url": geojson_url,
+            "fresh": freshness(),
+            "groups": groups,
+            "scheme": scheme,
+            "lsoa_count": Area.objects.filter(kind=AreaKind.LSOA).count(),
+        },
+    )
+
+
+class ThrottledLoginView(auth_views.LoginView):
+    """Refuses further attempts for a while after repeated failures for a name or address."""
+
+    def _keys(self) -> list[str]:
+        ip = self.request.META.get("REMOTE_ADDR", "")
+        name = self.request.POST.get("username", "").lower()[:150]
+        return [f"login-fail:user:{name}", f"login-fail:ip:{ip}"]
+
+    def post(self, request, *args, **kwargs):
+        if any(cache.get(k, 0) >= settings.LOGIN_FAILURE_LIMIT for k in self._keys()):
+            messages.error(request, "Too many failed sign-ins. Wait 15 minutes and try again.")
+            return self.get(request, *args, **kwargs)
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form):
+        for key in self._keys():
+            cache.set(key, cache.get(key, 0) + 1, settings.LOGIN_LOCKOUT_SECONDS)
+        return super().form_invalid(form)
+
+    def form_valid(self, form):
+        cache.delete_many(self._keys())
+        return super().form_valid(form)
+
+
+@role_required(Role.ADMIN, Role.SUPERVISOR, Role.ANALYST)
+def audit_log(request: HttpRequest) -> HttpResponse:
+    entries = AuditEntry.objects.select_related("actor")
+    if request.GET.get("type"):
+        entries = entries.filter(object_type=request.GET["type"])
+    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    return render(request, "core/audit.html", {"page": page})
+
+
+def health(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"status": "ok"})

@@ -1,0 +1,205 @@
+"""Figures about areas: counts by month and category, harm, rates, comparison with the force.
+
+Aggregation is done by the database on the monthly summary table; only custom polygons
+read incident points, and only those inside their bounding box.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+from django.db.models import Max, Min, Q, Sum
+from shapely.geometry import shape
+
+from placewise.incidents.models import ASB, HarmScheme, ImportRun, Incident, MonthlyCount
+
+from .models import Area, AreaKind, AreaMembership
+
+
+@dataclass(frozen=True)
+class Period:
+    start: dt.date
+    end: dt.date  # inclusive, first of month
+
+    @property
+    def months(self) -> int:
+        return (self.end.year - self.start.year) * 12 + self.end.month - self.start.month + 1
+
+    def label(self) -> str:
+        return f"{self.start:%b %Y} to {self.end:%b %Y} ({self.months} months)"
+
+    def month_list(self) -> list[dt.date]:
+        out, m = [], self.start
+        while m <= self.end:
+            out.append(m)
+            m = dt.date(m.year + (m.month == 12), m.month % 12 + 1, 1)
+        return out
+
+
+def data_range() -> tuple[dt.date, dt.date] | None:
+    agg = MonthlyCount.objects.aggregate(first=Min("month"), last=Max("month"))
+    return (agg["first"], agg["last"]) if agg["first"] else None
+
+
+def parse_month(text: str | None) -> dt.date | None:
+    if not text:
+        return None
+    try:
+        return dt.datetime.strptime(text, "%Y-%m").date()
+    except ValueError:
+        return None
+
+
+def default_period(start_text: str | None = None, end_text: str | None = None) -> Period | None:
+    """The requested months, clipped to the data; by default the latest 12 months."""
+    span = data_range()
+    if span is None:
+        return None
+    first, last = span
+    end = min(max(parse_month(end_text) or last, first), last)
+    default_start = (
+        dt.date(end.year - 1, end.month, 1)
+        if end.month == 12
+        else dt.date(end.year - 1, end.month + 1, 1)
+    )
+    start = parse_month(start_text) or max(first, default_start)
+    start = min(max(start, first), end)
+    return Period(start, end)
+
+
+def default_scheme() -> HarmScheme | None:
+    return HarmScheme.objects.filter(is_default=True).first() or HarmScheme.objects.first()
+
+
+def scope_filter(area: Area) -> Q:
+    """The MonthlyCount rows that belong to an area made of LSOAs (or a whole force)."""
+    if area.kind == AreaKind.FORCE:
+        return Q(force=area.force_name or area.name)
+    if area.kind == AreaKind.LSOA:
+        return Q(lsoa_code=area.code)
+    codes = AreaMembership.objects.filter(group=area).values("lsoa__code")
+    return Q(lsoa_code__in=codes)
+
+
+def counts(area: Area, period: Period) -> Counter:
+    """(month, category) -> incidents in the area over the period."""
+    if area.kind == AreaKind.CUSTOM:
+        return _custom_counts(area, period)
+    rows = (
+        MonthlyCount.objects.filter(
+            scope_filter(area), month__gte=period.start, month__lte=period.end
+        )
+        .values_list("month", "category")
+        .annotate(total=Sum("n"))
+    )
+    return Counter({(m, c): t for m, c, t in rows})
+
+
+def _custom_counts(area: Area, period: Period) -> Counter:
+    if not area.geometry:
+        return Counter()
+    west, south, east, north = area.bbox
+    rows = list(
+        Incident.objects.filter(
+            month__gte=period.start,
+            month__lte=period.end,
+            longitude__gte=west,
+            longitude__lte=east,
+            latitude__gte=south,
+            latitude__lte=north,
+        ).values_list("month", "category", "longitude", "latitude")
+    )
+    if not rows:
+        return Counter()
+    xy = np.array([(r[2], r[3]) for r in rows])
+    inside = shapely.contains_xy(shape(area.geometry_dict), xy[:, 0], xy[:, 1])
+    return Counter((r[0], r[1]) for r, keep in zip(rows, inside, strict=True) if keep)
+
+
+def harm(by_category: dict[str, int], weights: dict[str, float]) -> float:
+    return float(sum(n * weights.get(cat, 0.0) for cat, n in by_category.items()))
+
+
+@dataclass(frozen=True)
+class AreaFigures:
+    period: Period
+    incidents: int
+    asb: int
+    by_category: list[tuple[str, int]]
+    by_month: dict[dt.date, dict[str, int]]
+    harm: float
+    scheme_label: str
+    population: int | None
+    rate_per_1000: float | None
+    harm_per_1000: float | None
+
+
+def figures(area: Area, period: Period, scheme: HarmScheme | None) -> AreaFigures:
+    table = counts(area, period)
+    by_cat: Counter = Counter()
+    by_month: dict[dt.date, dict[str, int]] = defaultdict(dict)
+    for (month, cat), n in table.items():
+        by_cat[cat] += n
+        by_month[month][cat] = n
+    weights = scheme.weights() if scheme else {}
+    total = sum(by_cat.values())
+    area_harm = harm(by_cat, weights)
+    pop = area.population
+    return AreaFigures(
+        period=period,
+        incidents=total,
+        asb=by_cat.get(ASB, 0),
+        by_category=by_cat.most_common(),
+        by_month=dict(by_month),
+        harm=area_harm,
+        scheme_label=scheme.label() if scheme else "no harm scheme loaded",
+        population=pop,
+        rate_per_1000=1000 * total / pop if pop else None,
+        harm_per_1000=1000 * area_harm / pop if pop else None,
+    )
+
+
+def force_for(area: Area) -> Area | None:
+    """The force an area belongs to: by membership, else the only force defined."""
+    if area.kind == AreaKind.FORCE:
+        return area
+    if area.kind == AreaKind.LSOA:
+        force = Area.objects.filter(kind=AreaKind.FORCE, memberships__lsoa=area).first()
+    else:
+        node = area
+        while node.parent_id is not None and node.kind != AreaKind.FORCE:
+            node = node.parent
+        force = node if node.kind == AreaKind.FORCE else None
+    return force or Area.objects.filter(kind=AreaKind.FORCE).first()
+
+
+def lsoa_values(
+    period: Period, measure: str, scheme: HarmScheme | None, category: str = ""
+) -> dict:
+    """LSOA code -> incidents or harm over the period, for shading a map."""
+    qs = MonthlyCount.objects.filter(month__gte=period.start, month__lte=period.end).exclude(
+        lsoa_code=""
+    )
+    if category:
+        qs = qs.filter(category=category)
+    if measure == "harm":
+        weights = scheme.weights() if scheme else {}
+        out: dict[str, float] = defaultdict(float)
+        for code, cat, n in qs.values_list("lsoa_code", "category").annotate(t=Sum("n")):
+            out[code] += n * weights.get(cat, 0.0)
+        return dict(out)
+    return dict(qs.values_list("lsoa_code").annotate(t=Sum("n")))
+
+
+def freshness() -> dict:
+    span = data_range()
+    last_import = ImportRun.objects.filter(status=ImportRun.Status.SUCCEEDED).first()
+    return {
+        "first_month": span[0] if span else None,
+        "last_month": span[1] if span else None,
+        "last_import": last_import,
+    }

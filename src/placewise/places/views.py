@@ -1,0 +1,191 @@
+from __future__ import annotations
+
+import json
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from placewise.accounts.access import data_role_required, staff_required
+from placewise.core.charts import stacked_months
+from placewise.lib.areafiles import AreaFileError
+from placewise.lib.geojson import CONTENT_TYPE, feature_collection_text
+
+from . import actions, stats
+from .models import Area, AreaKind
+
+
+def access_area(user, area_id: int) -> Area:
+    """The one way views fetch an area; every staff role may read every area."""
+    try:
+        return Area.objects.select_related("parent").get(pk=int(area_id))
+    except (Area.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such area") from None
+
+
+@staff_required
+def area_list(request: HttpRequest) -> HttpResponse:
+    kind = request.GET.get("kind", "")
+    q = request.GET.get("q", "").strip()
+    areas = Area.objects.only("id", "kind", "code", "name", "population", "imd_decile", "vintage")
+    if kind in AreaKind.values:
+        areas = areas.filter(kind=kind)
+    if q:
+        areas = areas.filter(name__icontains=q) | areas.filter(code__iexact=q)
+    page = Paginator(areas.order_by("kind", "name"), 100).get_page(request.GET.get("page"))
+    kinds = dict(Area.objects.values_list("kind").annotate(n=Count("id")))
+    return render(
+        request,
+        "places/area_list.html",
+        {
+            "page": page,
+            "kind": kind,
+            "q": q,
+            "kinds": [(k, label, kinds.get(k, 0)) for k, label in AreaKind.choices],
+        },
+    )
+
+
+@staff_required
+def area_detail(request: HttpRequest, area_id: int) -> HttpResponse:
+    area = access_area(request.user, area_id)
+    period = stats.default_period(request.GET.get("from"), request.GET.get("to"))
+    scheme = stats.default_scheme()
+    context = {"area": area, "period": period, "scheme": scheme, "shapes": _shapes(area)}
+    if period:
+        fig = stats.figures(area, period, scheme)
+        force = stats.force_for(area)
+        force_fig = stats.figures(force, period, scheme) if force and force != area else None
+        top = [c for c, _ in fig.by_category[:6]]
+        months = period.month_list()
+        series = {c: [fig.by_month.get(m, {}).get(c, 0) for m in months] for c in top}
+        others = [
+            sum(v for c, v in fig.by_month.get(m, {}).items() if c not in top) for m in months
+        ]
+        if any(others):
+            series["All other categories"] = others
+        context.update(
+            fig=fig,
+            force=force,
+            force_fig=force_fig,
+            months=months,
+            chart=stacked_months(months, series),
+            share=_share(fig, force_fig),
+        )
+    context["children"] = area.children.only("id", "name", "kind")[:200]
+    context["members"] = Area.objects.filter(group_memberships__group=area).only(
+        "id", "name", "code"
+    )[:1000]
+    context["groups"] = Area.objects.filter(memberships__lsoa=area).only("id", "name", "kind")
+    return render(request, "places/area_detail.html", context)
+
+
+def _share(fig, force_fig) -> dict | None:
+    if not force_fig:
+        return None
+    return {
+        "incidents": 100 * fig.incidents / force_fig.incidents if force_fig.incidents else None,
+        "harm": 100 * fig.harm / force_fig.harm if force_fig.harm else None,
+        "rate_ratio": fig.rate_per_1000 / force_fig.rate_per_1000
+        if fig.rate_per_1000 and force_fig.rate_per_1000
+        else None,
+    }
+
+
+def _shapes(area: Area) -> list[dict]:
+    shapes = []
+    if area.geometry:
+        shapes.append({"name": area.name, "geometry": area.geometry_dict})
+    return shapes
+
+
+@staff_required
+def map_geojson(request: HttpRequest) -> HttpResponse:
+    """LSOAs with the chosen measure over the period, for the home page map."""
+    period = stats.default_period(request.GET.get("from"), request.GET.get("to"))
+    measure = "harm" if request.GET.get("measure") == "harm" else "incidents"
+    scheme = stats.default_scheme()
+    values = (
+        stats.lsoa_values(period, measure, scheme, request.GET.get("category", ""))
+        if period
+        else {}
+    )
+    areas = Area.objects.filter(kind=AreaKind.LSOA).exclude(geometry="")
+    detail = reverse("places:area_detail", args=[0])[:-2]
+    rows = areas.values_list("id", "code", "name", "geometry")
+    features = (
+        (
+            raw,
+            {
+                "id": pk,
+                "code": code,
+                "name": name,
+                "value": round(values.get(code, 0), 2),
+                "url": f"{detail}{pk}/",
+            },
+        )
+        for pk, code, name, raw in rows
+    )
+    return HttpResponse(feature_collection_text(features), content_type=CONTENT_TYPE)
+
+
+@data_role_required
+@require_http_methods(["GET", "POST"])
+def define_area(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        try:
+            area = _define_from_post(request)
+        except AreaFileError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, f"{area.name} saved.")
+            return redirect("places:area_detail", area.pk)
+    units = Area.objects.filter(kind__in=[AreaKind.UNIT, AreaKind.FORCE]).only("id", "name", "kind")
+    force_shapes = [
+        {"name": a.name, "geometry": a.geometry_dict, "fill": 0.03}
+        for a in Area.objects.filter(kind=AreaKind.FORCE).exclude(geometry="")
+    ]
+    return render(
+        request,
+        "places/define.html",
+        {
+            "units": units,
+            "kinds": [
+                (AreaKind.NEIGHBOURHOOD, "Neighbourhood"),
+                (AreaKind.UNIT, "Unit"),
+                (AreaKind.IMPACT_AREA, "Impact area"),
+            ],
+            "shapes": force_shapes,
+            "post": request.POST,
+        },
+    )
+
+
+def _define_from_post(request: HttpRequest) -> Area:
+    name = request.POST.get("name", "").strip()
+    if request.POST.get("mode") == "lsoas":
+        parent = None
+        if request.POST.get("parent"):
+            parent = access_area(request.user, request.POST["parent"])
+        codes = request.POST.get("lsoa_codes", "").replace(",", " ").split()
+        return actions.do_define_group(
+            request.user, request.POST.get("kind", ""), name, codes, parent
+        )
+    upload = request.FILES.get("geojson_file")
+    if upload:
+        if upload.size > 5 * 1024 * 1024:
+            raise AreaFileError(f"{upload.name}: larger than 5 MB; upload one polygon")
+        where, text = upload.name, upload.read().decode("utf-8", errors="replace")
+    else:
+        where, text = "the drawn polygon", request.POST.get("drawn", "")
+    if not text.strip():
+        raise AreaFileError("draw a polygon on the map (click at least three points) or upload one")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise AreaFileError(f"{where}: not GeoJSON ({exc.msg} at line {exc.lineno})") from exc
+    return actions.do_create_custom_area(request.user, name, data, where)
