@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_tasks",
     "django_tasks_db",
+    "ninja",  # serves the API docs page from its own static files, not a CDN
     "placewise.core",
     "placewise.accounts",
     "placewise.places",
