@@ -207,9 +207,10 @@ def read_street_file(
                     )
                 yield validator.check(previous, previous_line)
         except UnicodeDecodeError as exc:
+            line, column = _first_undecodable(source)
             raise InputError(
-                f"{source.name}: line {reader.line_num + 1}: not UTF-8 text ({exc.reason} at "
-                f"byte {exc.start}); save the file as UTF-8 CSV"
+                f"{source.name}: line {line}: not UTF-8 text ({exc.reason} at character "
+                f"{column}); save the file as UTF-8 CSV"
             ) from exc
         except csv.Error as exc:
             raise InputError(
@@ -217,6 +218,18 @@ def read_street_file(
             ) from exc
         if on_bytes is not None:
             on_bytes(counter.count)
+
+
+def _first_undecodable(source: Source) -> tuple[int, int]:
+    """Where the first non-UTF-8 byte is (line, 1-based column): decoding reads in blocks,
+    so the error itself cannot say which line it was on."""
+    with source.opener() as raw:
+        for number, line in enumerate(raw, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                return number, exc.start + 1
+    return 0, 0
 
 
 def _check_header(name: str, header: list[str] | None) -> None:

@@ -1,0 +1,111 @@
+"""Every URL against every persona: a new page cannot ship open by accident.
+
+A URL missing from EXPECTED fails the test, so each new page must state who may see it.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import get_resolver
+
+from placewise.incidents.models import ImportRun
+from placewise.places.models import Area
+
+pytestmark = pytest.mark.django_db
+ALL = ("officer", "supervisor", "analyst", "partner", "resident", "admin", None)
+STAFF = {"officer", "supervisor", "analyst", "partner", "admin"}
+DATA = {"analyst", "admin"}
+AUDIT = {"supervisor", "analyst", "admin"}
+PUBLIC = set(ALL)
+
+# name -> (who gets 200, what everyone else logged in gets, what an anonymous visitor gets)
+EXPECTED = {
+    "home": (STAFF, 403, 302),
+    "login": (PUBLIC, None, 200),
+    "logout": (set(), 405, 405),  # sign-out is POST only
+    "health": (PUBLIC, None, 200),
+    "audit_log": (AUDIT, 403, 302),
+    "places:area_list": (STAFF, 403, 302),
+    "places:define_area": (DATA, 403, 302),
+    "places:map_geojson": (STAFF, 403, 302),
+    "places:area_detail": (STAFF, 403, 302),
+    "incidents:status": (STAFF, 403, 302),
+    "incidents:import_upload": (DATA, 403, 302),
+    "incidents:import_detail": (DATA, 403, 302),
+    "incidents:import_rejections": (DATA, 403, 302),
+    "incidents:harm_weights": (STAFF, 403, 302),
+    "api-1:openapi-json": (PUBLIC, None, 200),  # the schema describes, it holds no data
+    "api-1:openapi-view": (PUBLIC, None, 200),
+    "api-1:list_areas": (STAFF, 403, 401),
+    "api-1:areas_geojson": (STAFF, 403, 401),
+    "api-1:get_area": (STAFF, 403, 401),
+    "api-1:area_geojson": (STAFF, 403, 401),
+    "api-1:incidents_aggregate": (STAFF, 403, 401),
+    "api-1:get_data_status": (STAFF, 403, 401),
+    "api-1:api-root": (set(), 404, 404),
+}
+
+
+def all_routes():
+    routes = []
+
+    def walk(patterns, prefix="", ns=""):
+        for p in patterns:
+            if hasattr(p, "url_patterns"):
+                if (p.namespace or "") == "admin":
+                    continue  # Django admin has its own is_staff check, tested below
+                inner = f"{ns}:{p.namespace}" if ns and p.namespace else (p.namespace or ns)
+                walk(p.url_patterns, prefix + str(p.pattern), inner)
+            else:
+                routes.append((f"{ns}:{p.name}" if ns else p.name, prefix + str(p.pattern)))
+
+    walk(get_resolver().url_patterns)
+    return routes
+
+
+def test_every_route_has_an_expectation():
+    missing = [name for name, _ in all_routes() if name not in EXPECTED]
+    assert not missing, f"add these URLs to the access matrix: {missing}"
+
+
+def fill(route: str, ids: dict[str, int]) -> str:
+    path = "/" + route.lstrip("^").rstrip("$")
+    path = re.sub(r"<(?:int:)?(\w+)>", lambda m: str(ids[m.group(1)]), path)
+    extra = {"/api/incidents/aggregate": f"?area_id={ids['area_id']}"}
+    return path + extra.get(path, "")
+
+
+def test_access_matrix(client_for):
+    ids = {
+        "area_id": Area.objects.filter(kind="lsoa").first().pk,
+        "run_id": ImportRun.objects.first().pk,
+    }
+    failures = []
+    for name, route in all_routes():
+        allowed, other, anonymous = EXPECTED[name]
+        url = fill(route, ids)
+        for persona in ALL:
+            expected = 200 if persona in allowed else (other if persona else anonymous)
+            response = client_for(persona).get(url)
+            if response.status_code != expected:
+                failures.append(f"{url} as {persona}: {response.status_code}, expected {expected}")
+            if expected == 302 and "/login/" not in response.get("Location", ""):
+                failures.append(f"{url} as {persona}: redirected to {response.get('Location')}")
+    assert not failures, "\n".join(failures)
+
+
+def test_admin_site_only_for_django_staff(client_for, personas):
+    for persona in ALL:
+        response = client_for(persona).get("/admin/")
+        assert response.status_code == 302, persona
+    personas["admin"].is_staff = True
+    personas["admin"].save()
+    assert client_for("admin").get("/admin/").status_code == 200
+
+
+def test_inactive_user_is_refused(client_for, personas):
+    personas["analyst"].is_active = False
+    personas["analyst"].save()
+    assert client_for("analyst").get("/").status_code in (302, 403)
