@@ -22,7 +22,7 @@ def stacked_months(
     top = max(max(totals), 1)
     bar_w = plot_w / len(months)
     parts = [
-        f'<svg viewBox="0 0 {width} {height + 22 * ((len(series) + 3) // 4)}" '
+        f'<svg viewBox="0 0 {width} {height + 22 * ((len(series) + 2) // 3)}" '
         f'role="img" aria-label="Incidents per month by category">'
     ]
     for tick in _ticks(top):
@@ -52,7 +52,7 @@ def stacked_months(
                 f'text-anchor="middle">{month:%b %y}</text>'
             )
     for j, name in enumerate(series):
-        lx, ly = pad_l + (j % 4) * 180, height + 6 + 22 * (j // 4)
+        lx, ly = pad_l + (j % 3) * 240, height + 6 + 22 * (j // 3)
         parts.append(
             f'<rect x="{lx}" y="{ly}" width="12" height="12" fill="{COLOURS[j % len(COLOURS)]}"/>'
             f'<text x="{lx + 16}" y="{ly + 11}" font-size="12">{escape(name)}</text>'

@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.core.cache import cache
 from django.core.paginator import Paginator
+from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -13,12 +14,20 @@ from placewise.accounts.access import role_required, staff_required
 from placewise.accounts.models import AuditEntry, Role
 from placewise.incidents.models import POLICE_UK_CATEGORIES
 from placewise.places.models import Area, AreaKind
-from placewise.places.stats import default_period, default_scheme, freshness
+from placewise.places.stats import (
+    default_period,
+    default_scheme,
+    force_name_of,
+    freshness,
+    home_force,
+    map_lsoas,
+)
 
 
 @staff_required
 def home(request: HttpRequest) -> HttpResponse:
-    period = default_period(request.GET.get("from"), request.GET.get("to"))
+    force = home_force()
+    period = default_period(request.GET.get("from"), request.GET.get("to"), force_name_of(force))
     measure = "harm" if request.GET.get("measure") == "harm" else "incidents"
     category = request.GET.get("category", "")
     if category not in POLICE_UK_CATEGORIES:
@@ -28,7 +37,14 @@ def home(request: HttpRequest) -> HttpResponse:
         geojson_url = reverse("places:map_geojson") + (
             f"?from={period.start:%Y-%m}&to={period.end:%Y-%m}&measure={measure}&category={category}"
         )
-    groups = Area.objects.exclude(kind__in=[AreaKind.LSOA]).only("id", "name", "kind", "code")
+    forces = Area.objects.filter(kind=AreaKind.FORCE)
+    units = Area.objects.filter(kind=AreaKind.UNIT).prefetch_related(
+        Prefetch(
+            "children",
+            Area.objects.filter(kind=AreaKind.NEIGHBOURHOOD).only("id", "name", "parent_id"),
+        )
+    )
+    others = Area.objects.filter(kind__in=[AreaKind.IMPACT_AREA, AreaKind.CUSTOM])
     scheme = default_scheme()
     return render(
         request,
@@ -40,9 +56,12 @@ def home(request: HttpRequest) -> HttpResponse:
             "categories": POLICE_UK_CATEGORIES,
             "geojson_url": geojson_url,
             "fresh": freshness(),
-            "groups": groups,
+            "forces": forces,
+            "units": units,
+            "others": others,
             "scheme": scheme,
-            "lsoa_count": Area.objects.filter(kind=AreaKind.LSOA).count(),
+            "force": force,
+            "lsoa_count": map_lsoas(force).count(),
         },
     )
 

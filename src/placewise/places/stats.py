@@ -30,7 +30,10 @@ class Period:
         return (self.end.year - self.start.year) * 12 + self.end.month - self.start.month + 1
 
     def label(self) -> str:
-        return f"{self.start:%b %Y} to {self.end:%b %Y} ({self.months} months)"
+        count = "1 month" if self.months == 1 else f"{self.months} months"
+        if self.start == self.end:
+            return f"{self.start:%b %Y} ({count})"
+        return f"{self.start:%b %Y} to {self.end:%b %Y} ({count})"
 
     def month_list(self) -> list[dt.date]:
         out, m = [], self.start
@@ -40,8 +43,10 @@ class Period:
         return out
 
 
-def data_range() -> tuple[dt.date, dt.date] | None:
-    agg = MonthlyCount.objects.aggregate(first=Min("month"), last=Max("month"))
+def data_range(force_name: str = "") -> tuple[dt.date, dt.date] | None:
+    """First and last month with data, for one force (by its police.uk name) or for all."""
+    rows = MonthlyCount.objects.filter(force=force_name) if force_name else MonthlyCount.objects
+    agg = rows.aggregate(first=Min("month"), last=Max("month"))
     return (agg["first"], agg["last"]) if agg["first"] else None
 
 
@@ -54,9 +59,15 @@ def parse_month(text: str | None) -> dt.date | None:
         return None
 
 
-def default_period(start_text: str | None = None, end_text: str | None = None) -> Period | None:
-    """The requested months, clipped to the data; by default the latest 12 months."""
-    span = data_range()
+def default_period(
+    start_text: str | None = None, end_text: str | None = None, force_name: str = ""
+) -> Period | None:
+    """The requested months, clipped to the data; by default the latest 12 months.
+
+    With ``force_name`` the data range is that force's, so another force's newer months do
+    not leave a force's pages showing an empty year.
+    """
+    span = data_range(force_name) or data_range()
     if span is None:
         return None
     first, last = span
@@ -163,6 +174,16 @@ def figures(area: Area, period: Period, scheme: HarmScheme | None) -> AreaFigure
     )
 
 
+def home_force() -> Area | None:
+    """The force the home page shows: the first force defined (most installs have one)."""
+    return Area.objects.filter(kind=AreaKind.FORCE).order_by("name").first()
+
+
+def force_name_of(area: Area | None) -> str:
+    force = force_for(area) if area is not None else None
+    return (force.force_name or force.name) if force else ""
+
+
 def force_for(area: Area) -> Area | None:
     """The force an area belongs to: by membership, else the only force defined."""
     if area.kind == AreaKind.FORCE:
@@ -175,6 +196,14 @@ def force_for(area: Area) -> Area | None:
             node = node.parent
         force = node if node.kind == AreaKind.FORCE else None
     return force or Area.objects.filter(kind=AreaKind.FORCE).first()
+
+
+def map_lsoas(force: Area | None):
+    """LSOAs to draw on the home map: the force's own when it has a membership list."""
+    lsoas = Area.objects.filter(kind=AreaKind.LSOA).exclude(geometry="")
+    if force is not None and force.memberships.exists():
+        lsoas = lsoas.filter(group_memberships__group=force)
+    return lsoas
 
 
 def lsoa_values(

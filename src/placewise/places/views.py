@@ -53,7 +53,9 @@ def area_list(request: HttpRequest) -> HttpResponse:
 @staff_required
 def area_detail(request: HttpRequest, area_id: int) -> HttpResponse:
     area = access_area(request.user, area_id)
-    period = stats.default_period(request.GET.get("from"), request.GET.get("to"))
+    period = stats.default_period(
+        request.GET.get("from"), request.GET.get("to"), stats.force_name_of(area)
+    )
     scheme = stats.default_scheme()
     context = {"area": area, "period": period, "scheme": scheme, "shapes": _shapes(area)}
     if period:
@@ -106,7 +108,10 @@ def _shapes(area: Area) -> list[dict]:
 @staff_required
 def map_geojson(request: HttpRequest) -> HttpResponse:
     """LSOAs with the chosen measure over the period, for the home page map."""
-    period = stats.default_period(request.GET.get("from"), request.GET.get("to"))
+    force = stats.home_force()
+    period = stats.default_period(
+        request.GET.get("from"), request.GET.get("to"), stats.force_name_of(force)
+    )
     measure = "harm" if request.GET.get("measure") == "harm" else "incidents"
     scheme = stats.default_scheme()
     values = (
@@ -114,7 +119,7 @@ def map_geojson(request: HttpRequest) -> HttpResponse:
         if period
         else {}
     )
-    areas = Area.objects.filter(kind=AreaKind.LSOA).exclude(geometry="")
+    areas = stats.map_lsoas(force)
     detail = reverse("places:area_detail", args=[0])[:-2]
     rows = areas.values_list("id", "code", "name", "geometry")
     features = (

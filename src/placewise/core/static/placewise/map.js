@@ -15,30 +15,34 @@
     return map;
   }
 
+  // Quantile class breaks over the non-zero values, rounded and made distinct so the
+  // legend never shows empty classes such as "2-2".
   function breaks(values) {
     var sorted = values.filter(function (v) { return v > 0; }).sort(function (a, b) { return a - b; });
-    if (!sorted.length) return [0, 0, 0, 0, 0];
+    if (!sorted.length) return [];
     var out = [];
     for (var i = 1; i < PALETTE.length; i++) {
-      out.push(sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * i / PALETTE.length))]);
+      var v = Math.ceil(sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * i / (PALETTE.length - 1)) - 1)]);
+      if (!out.length || v > out[out.length - 1]) out.push(v);
     }
     return out;
   }
 
   function colour(v, cuts) {
     if (!(v > 0)) return PALETTE[0];
-    for (var i = 0; i < cuts.length; i++) { if (v <= cuts[i]) return PALETTE[i + 1] || PALETTE[i]; }
+    for (var i = 0; i < cuts.length; i++) { if (v <= cuts[i]) return PALETTE[i + 1]; }
     return PALETTE[PALETTE.length - 1];
   }
 
   function legend(el, cuts, label) {
     var box = document.getElementById(el.dataset.legend || "");
     if (!box) return;
-    var html = "<strong>" + label + "</strong> ";
+    var html = "<strong>" + label + "</strong> " +
+      '<span class="sw" style="background:' + PALETTE[0] + '"></span> none ';
     var lo = 0;
     for (var i = 0; i < cuts.length; i++) {
       html += '<span class="sw" style="background:' + PALETTE[i + 1] + '"></span> ' +
-        Math.round(lo) + "–" + Math.round(cuts[i]) + " ";
+        (i ? lo + 1 : 1).toLocaleString() + "–" + cuts[i].toLocaleString() + " ";
       lo = cuts[i];
     }
     box.innerHTML = html;
