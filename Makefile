@@ -42,9 +42,10 @@ format: $(STAMP)
 typecheck: $(STAMP)
 	DEBUG=true $(BIN)/mypy src/placewise
 
+# The browser journeys run when Debian's chromium is installed and skip otherwise.
 test: $(STAMP) lint
 	DEBUG=true $(BIN)/placewise makemigrations --check --dry-run -v 0
-	$(BIN)/pytest -m "not browser"
+	$(BIN)/pytest
 
 bench: demo
 	$(BIN)/python bench/bench_import.py
