@@ -185,3 +185,23 @@ def test_security_headers(client_for):
 def test_data_status_page(client_for):
     text = client_for("officer").get("/data/").content.decode()
     assert f'id="status-incidents">{Incident.objects.count():,}<' in text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_upload_runs_on_the_database_queue_with_a_worker(client_for, settings, tmp_path):
+    """The laptop default: the upload is queued in the database and a worker process runs it."""
+    from django.core.management import call_command
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.MEDIA_ROOT = tmp_path
+    upload = SimpleUploadedFile("2021-03-leicestershire-street.csv", first_lines("2021-03", 30))
+    c = client_for("analyst")
+    location = c.post("/data/import/", {"files": [upload]})["Location"]
+    assert 'data-status="queued"' in c.get(location).content.decode()
+    call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
+    page = c.get(location).content.decode()
+    assert 'data-status="succeeded"' in page
+    assert 'id="rows-imported">30<' in page
+    run = ImportRun.objects.get(source="upload")
+    assert run.current_file == "2021-03-leicestershire-street.csv"
+    assert not any(tmp_path.rglob("*.csv")), "uploaded files are removed after the import"

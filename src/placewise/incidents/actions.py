@@ -35,10 +35,12 @@ def do_queue_upload_import(actor: User, files: list[UploadedFile]) -> ImportRun:
         if f.size > limit:
             raise UploadError(f"{f.name}: larger than {settings.PLACEWISE_MAX_UPLOAD_MB} MB")
     folder = Path(settings.MEDIA_ROOT) / "imports" / uuid.uuid4().hex
-    folder.mkdir(parents=True)
     for i, f in enumerate(files):
-        safe = f"{i:03d}-" + "".join(c if c.isalnum() or c in "-_." else "_" for c in f.name)
-        with open(folder / safe, "wb") as out:
+        # One numbered folder per upload keeps the user's order and the file's own name.
+        slot = folder / f"{i:03d}"
+        slot.mkdir(parents=True)
+        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in Path(f.name).name)
+        with open(slot / safe, "wb") as out:
             for chunk in f.chunks():
                 out.write(chunk)
     run = ImportRun.objects.create(

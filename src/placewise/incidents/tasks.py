@@ -1,5 +1,6 @@
 """Background work: imports queued from the browser run here, in a worker process."""
 
+import shutil
 from pathlib import Path
 
 from django_tasks import task
@@ -13,5 +14,11 @@ def run_import(run_id: int) -> dict:
 
     run = ImportRun.objects.get(pk=run_id)
     paths = sorted(Path(run.upload_dir).iterdir()) if run.upload_dir else []
-    run = do_import_police_uk(run, paths)
+    try:
+        run = do_import_police_uk(run, paths)
+    finally:
+        # The rows are in the database now (or the import failed and said why): uploads
+        # are not kept, so the media folder does not grow with every import.
+        if run.upload_dir:
+            shutil.rmtree(run.upload_dir, ignore_errors=True)
     return run.summary()
