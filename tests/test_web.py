@@ -205,3 +205,33 @@ def test_upload_runs_on_the_database_queue_with_a_worker(client_for, settings, t
     run = ImportRun.objects.get(source="upload")
     assert run.current_file == "2021-03-leicestershire-street.csv"
     assert not any(tmp_path.rglob("*.csv")), "uploaded files are removed after the import"
+
+
+def test_area_files_upload_in_the_browser(client_for):
+    from conftest import DEMO
+
+    path = DEMO / "File_6_-_IoD2019_Population_Denominators_leicestershire.csv.gz"
+    upload = SimpleUploadedFile(path.name, path.read_bytes())
+    response = client_for("analyst").post(
+        "/areas/define/", {"mode": "files", "area_files": [upload]}, follow=True
+    )
+    assert "(population): 740 LSOAs updated" in response.content.decode()
+    assert AuditEntry.objects.filter(action="import_areas", actor__username="p_analyst").exists()
+
+
+def test_bad_area_file_upload_changes_nothing(client_for):
+    before = list(Area.objects.filter(kind="lsoa").values_list("code", "population"))
+    upload = SimpleUploadedFile(
+        "pop.csv",
+        (
+            b"LSOA code (2011),LSOA name (2011),Local Authority District code (2019),"
+            b"Local Authority District name (2019),"
+            b"Total population: mid 2015 (excluding prisoners)\n"
+            b"E01013600,Leicester 001A,E06000016,Leicester,12\nE01013601,x,E06000016,Leicester,?\n"
+        ),
+    )
+    response = client_for("analyst").post(
+        "/areas/define/", {"mode": "files", "area_files": [upload]}, follow=True
+    )
+    assert "Nothing was changed: pop.csv: line 3" in response.content.decode()
+    assert list(Area.objects.filter(kind="lsoa").values_list("code", "population")) == before

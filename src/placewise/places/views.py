@@ -1,7 +1,10 @@
 from __future__ import annotations
 
 import json
+import tempfile
+from pathlib import Path
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count
@@ -141,6 +144,13 @@ def map_geojson(request: HttpRequest) -> HttpResponse:
 @data_role_required
 @require_http_methods(["GET", "POST"])
 def define_area(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST" and request.POST.get("mode") == "files":
+        try:
+            for summary in _import_area_files(request):
+                messages.success(request, _describe(summary))
+        except AreaFileError as exc:
+            messages.error(request, f"Nothing was changed: {exc}")
+        return redirect("places:define_area")
     if request.method == "POST":
         try:
             area = _define_from_post(request)
@@ -167,6 +177,45 @@ def define_area(request: HttpRequest) -> HttpResponse:
             "shapes": force_shapes,
             "post": request.POST,
         },
+    )
+
+
+AREA_FILE_SUFFIXES = (".geojson", ".json", ".csv", ".geojson.gz", ".csv.gz", ".json.gz")
+
+
+def _import_area_files(request: HttpRequest) -> list[dict]:
+    """Area files uploaded in the browser: saved to a temporary folder, imported one by one."""
+    uploads = request.FILES.getlist("area_files")
+    if not uploads:
+        raise AreaFileError("choose at least one area file")
+    limit = settings.PLACEWISE_MAX_UPLOAD_MB * 1024 * 1024
+    summaries = []
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = []
+        for f in uploads:
+            if not f.name.lower().endswith(AREA_FILE_SUFFIXES):
+                raise AreaFileError(f"{f.name}: area files are GeoJSON or CSV (optionally .gz)")
+            if f.size > limit:
+                raise AreaFileError(f"{f.name}: larger than {settings.PLACEWISE_MAX_UPLOAD_MB} MB")
+            path = Path(tmp) / Path(f.name).name
+            with open(path, "wb") as out:
+                for chunk in f.chunks():
+                    out.write(chunk)
+            paths.append(path)
+        # Boundaries first: the other files update LSOAs that boundaries create.
+        for path in sorted(paths, key=lambda p: 0 if ".geojson" in p.name else 1):
+            summaries.append(actions.do_import_area_file(path, request.user))
+    return summaries
+
+
+def _describe(summary: dict) -> str:
+    if summary["kind"] == "boundaries":
+        return (
+            f"{summary['file']}: {summary['created']} LSOAs created, {summary['updated']} updated."
+        )
+    return (
+        f"{summary['file']} ({summary['kind']}): {summary['areas_updated']} LSOAs updated; "
+        f"{summary['codes_not_in_placewise']} codes in the file are not in Placewise."
     )
 
 
