@@ -43,7 +43,7 @@ typecheck: $(STAMP)
 	DEBUG=true $(BIN)/mypy src/placewise
 
 # The browser journeys run when Debian's chromium is installed and skip otherwise.
-test: $(STAMP) lint
+test: $(STAMP) lint typecheck
 	DEBUG=true $(BIN)/placewise makemigrations --check --dry-run -v 0
 	$(BIN)/pytest
 

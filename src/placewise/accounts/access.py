@@ -7,8 +7,15 @@ from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
 
-from .models import DATA_ROLES, STAFF_ROLES, Role
+from .models import DATA_ROLES, STAFF_ROLES, Role, User
+
+
+class AuthedRequest(HttpRequest):
+    """A request behind ``role_required``: its user is signed in."""
+
+    user: User  # type: ignore[assignment]
 
 
 def role_required(*roles: str) -> Callable:

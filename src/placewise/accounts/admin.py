@@ -28,7 +28,7 @@ class AuditedAdmin(admin.ModelAdmin):
 @admin.register(User)
 class UserAdmin(AuditedAdmin, BaseUserAdmin):
     fieldsets = (
-        *BaseUserAdmin.fieldsets,
+        *(BaseUserAdmin.fieldsets or ()),
         ("Placewise", {"fields": ("role", "team", "organisation")}),
     )
     list_display = ("username", "email", "role", "team", "is_active")

@@ -12,7 +12,7 @@ from ninja import NinjaAPI, Schema
 from ninja.errors import HttpError
 from ninja.security import APIKeyCookie, HttpBearer
 
-from placewise.accounts.models import STAFF_ROLES, ApiToken
+from placewise.accounts.models import STAFF_ROLES, ApiToken, User
 from placewise.incidents.status import data_status
 from placewise.lib.geojson import CONTENT_TYPE, feature_collection_text
 from placewise.places import stats
@@ -51,7 +51,8 @@ api = NinjaAPI(
 
 
 def require_staff(request: HttpRequest) -> None:
-    if not request.user.has_role(*STAFF_ROLES):
+    user = request.user
+    if not isinstance(user, User) or not user.has_role(*STAFF_ROLES):
         raise HttpError(403, "Your role does not give access to this data.")
 
 

@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 
-from placewise.accounts.access import role_required, staff_required
+from placewise.accounts.access import AuthedRequest, role_required, staff_required
 from placewise.accounts.models import AuditEntry, Role
 from placewise.incidents.models import POLICE_UK_CATEGORIES
 from placewise.places.models import Area, AreaKind
@@ -25,7 +25,7 @@ from placewise.places.stats import (
 
 
 @staff_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthedRequest) -> HttpResponse:
     force = home_force()
     period = default_period(request.GET.get("from"), request.GET.get("to"), force_name_of(force))
     measure = "harm" if request.GET.get("measure") == "harm" else "incidents"
@@ -91,7 +91,7 @@ class ThrottledLoginView(auth_views.LoginView):
 
 
 @role_required(Role.ADMIN, Role.SUPERVISOR, Role.ANALYST)
-def audit_log(request: HttpRequest) -> HttpResponse:
+def audit_log(request: AuthedRequest) -> HttpResponse:
     entries = AuditEntry.objects.select_related("actor")
     if request.GET.get("type"):
         entries = entries.filter(object_type=request.GET["type"])

@@ -30,16 +30,18 @@ def do_queue_upload_import(actor: User, files: list[UploadedFile]) -> ImportRun:
         raise UploadError("choose at least one police.uk CSV or zip file")
     limit = settings.PLACEWISE_MAX_UPLOAD_MB * 1024 * 1024
     for f in files:
-        if not f.name.lower().endswith(ALLOWED_UPLOADS):
+        if not (f.name or "").lower().endswith(ALLOWED_UPLOADS):
             raise UploadError(f"{f.name}: only .csv and .zip files can be imported")
-        if f.size > limit:
+        if (f.size or 0) > limit:
             raise UploadError(f"{f.name}: larger than {settings.PLACEWISE_MAX_UPLOAD_MB} MB")
     folder = Path(settings.MEDIA_ROOT) / "imports" / uuid.uuid4().hex
     for i, f in enumerate(files):
         # One numbered folder per upload keeps the user's order and the file's own name.
         slot = folder / f"{i:03d}"
         slot.mkdir(parents=True)
-        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in Path(f.name).name)
+        safe = "".join(
+            c if c.isalnum() or c in "-_." else "_" for c in Path(f.name or "upload").name
+        )
         with open(slot / safe, "wb") as out:
             for chunk in f.chunks():
                 out.write(chunk)

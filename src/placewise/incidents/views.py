@@ -4,11 +4,16 @@ import csv
 
 from django.contrib import messages
 from django.core.cache import cache
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from placewise.accounts.access import admin_required, data_role_required, staff_required
+from placewise.accounts.access import (
+    AuthedRequest,
+    admin_required,
+    data_role_required,
+    staff_required,
+)
 from placewise.accounts.models import Role
 
 from . import actions
@@ -29,7 +34,7 @@ def access_import(user, run_id: int) -> ImportRun:
 
 @data_role_required
 @require_http_methods(["GET", "POST"])
-def import_upload(request: HttpRequest) -> HttpResponse:
+def import_upload(request: AuthedRequest) -> HttpResponse:
     if request.method == "POST":
         try:
             run = actions.do_queue_upload_import(request.user, request.FILES.getlist("files"))
@@ -42,7 +47,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
 
 
 @data_role_required
-def import_detail(request: HttpRequest, run_id: int) -> HttpResponse:
+def import_detail(request: AuthedRequest, run_id: int) -> HttpResponse:
     run = access_import(request.user, run_id)
     template = (
         "incidents/_import_progress.html"
@@ -60,7 +65,7 @@ class _Echo:
 
 
 @data_role_required
-def import_rejections_csv(request: HttpRequest, run_id: int) -> StreamingHttpResponse:
+def import_rejections_csv(request: AuthedRequest, run_id: int) -> StreamingHttpResponse:
     run = access_import(request.user, run_id)
     writer = csv.writer(_Echo())
     header = ["file", "row", "field", "reason", "detail", "raw"]
@@ -72,7 +77,7 @@ def import_rejections_csv(request: HttpRequest, run_id: int) -> StreamingHttpRes
 
 
 @staff_required
-def status_page(request: HttpRequest) -> HttpResponse:
+def status_page(request: AuthedRequest) -> HttpResponse:
     status = data_status()
     forces = sorted({r["force"] for r in status["by_force_month"]})
     months = sorted({r["month"] for r in status["by_force_month"]})
@@ -88,7 +93,7 @@ def status_page(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 @require_http_methods(["GET", "POST"])
-def harm_weights(request: HttpRequest) -> HttpResponse:
+def harm_weights(request: AuthedRequest) -> HttpResponse:
     scheme = HarmScheme.objects.filter(is_default=True).first() or HarmScheme.objects.first()
     if request.method == "POST":
         return _save_weights(request, scheme)
@@ -106,7 +111,7 @@ def harm_weights(request: HttpRequest) -> HttpResponse:
 
 
 @admin_required
-def _save_weights(request: HttpRequest, scheme: HarmScheme | None) -> HttpResponse:
+def _save_weights(request: AuthedRequest, scheme: HarmScheme | None) -> HttpResponse:
     if scheme is None:
         raise Http404("No harm scheme")
     new = {}

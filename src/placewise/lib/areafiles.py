@@ -35,7 +35,7 @@ class Boundary:
 
 def open_text(path: Path) -> IO[str]:
     """Open a CSV or GeoJSON, gzipped or not, as UTF-8 text (a byte-order mark is allowed)."""
-    raw: IO[bytes] = gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
+    raw: IO[bytes] = gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")  # type: ignore[assignment]
     return io.TextIOWrapper(raw, "utf-8-sig", newline="")
 
 

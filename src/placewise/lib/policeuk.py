@@ -13,6 +13,7 @@ import re
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import IO
 
@@ -119,11 +120,16 @@ def _add_file(file: Path, sources: list[Source], skipped: list[Skipped]) -> None
     if suffix == ".zip" or zipfile.is_zipfile(file):
         _add_zip(file, sources, skipped)
     elif suffix == ".csv":
-        _classify(
-            Source(file.name, file.stat().st_size, lambda f=file: open(f, "rb")), sources, skipped
-        )
+        _classify(Source(file.name, file.stat().st_size, _opener(file)), sources, skipped)
     else:
         raise InputError(f"{file.name}: not a CSV or zip file")
+
+
+def _opener(path: Path) -> Callable[[], IO[bytes]]:
+    def open_binary() -> IO[bytes]:
+        return path.open("rb")
+
+    return open_binary
 
 
 def _add_zip(file: Path, sources: list[Source], skipped: list[Skipped]) -> None:
@@ -141,9 +147,7 @@ def _add_zip(file: Path, sources: list[Source], skipped: list[Skipped]) -> None:
             raise InputError(
                 f"{label}: zip member is not a CSV; police.uk zips hold only CSV files"
             )
-        _classify(
-            Source(label, member.file_size, lambda a=archive, m=member: a.open(m)), sources, skipped
-        )
+        _classify(Source(label, member.file_size, partial(archive.open, member)), sources, skipped)
 
 
 def _classify(source: Source, sources: list[Source], skipped: list[Skipped]) -> None:

@@ -86,7 +86,8 @@ def do_import_boundaries(path: Path, actor: User | None = None) -> dict:
             a.code: a
             for a in Area.objects.filter(kind=AreaKind.LSOA, code__in=[b.code for b in boundaries])
         }
-        created, updated = [], []
+        created: list[Area] = []
+        updated: list[Area] = []
         for b in boundaries:
             area = existing.get(b.code) or Area(kind=AreaKind.LSOA, code=b.code)
             area.name, area.vintage = b.name, b.vintage

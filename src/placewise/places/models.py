@@ -87,9 +87,10 @@ class Area(models.Model):
 
     @property
     def bbox(self) -> tuple[float, float, float, float] | None:
-        if self.min_lon is None:
+        box = (self.min_lon, self.min_lat, self.max_lon, self.max_lat)
+        if any(v is None for v in box):
             return None
-        return (self.min_lon, self.min_lat, self.max_lon, self.max_lat)
+        return box  # type: ignore[return-value]
 
 
 class AreaMembership(models.Model):

@@ -111,7 +111,7 @@ def counts(area: Area, period: Period) -> Counter:
 
 
 def _custom_counts(area: Area, period: Period) -> Counter:
-    if not area.geometry:
+    if not area.geometry or area.bbox is None:
         return Counter()
     west, south, east, north = area.bbox
     rows = list(
@@ -191,10 +191,10 @@ def force_for(area: Area) -> Area | None:
     if area.kind == AreaKind.LSOA:
         force = Area.objects.filter(kind=AreaKind.FORCE, memberships__lsoa=area).first()
     else:
-        node = area
-        while node.parent_id is not None and node.kind != AreaKind.FORCE:
+        node: Area | None = area
+        while node is not None and node.parent_id is not None and node.kind != AreaKind.FORCE:
             node = node.parent
-        force = node if node.kind == AreaKind.FORCE else None
+        force = node if node is not None and node.kind == AreaKind.FORCE else None
     return force or Area.objects.filter(kind=AreaKind.FORCE).first()
 
 

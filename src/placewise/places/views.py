@@ -3,17 +3,18 @@ from __future__ import annotations
 import json
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from placewise.accounts.access import data_role_required, staff_required
+from placewise.accounts.access import AuthedRequest, data_role_required, staff_required
 from placewise.core.charts import stacked_months
 from placewise.lib.areafiles import AreaFileError
 from placewise.lib.geojson import CONTENT_TYPE, feature_collection_text
@@ -22,7 +23,7 @@ from . import actions, stats
 from .models import Area, AreaKind
 
 
-def access_area(user, area_id: int) -> Area:
+def access_area(user, area_id: int | str) -> Area:
     """The one way views fetch an area; every staff role may read every area."""
     try:
         return Area.objects.select_related("parent").get(pk=int(area_id))
@@ -31,7 +32,7 @@ def access_area(user, area_id: int) -> Area:
 
 
 @staff_required
-def area_list(request: HttpRequest) -> HttpResponse:
+def area_list(request: AuthedRequest) -> HttpResponse:
     kind = request.GET.get("kind", "")
     q = request.GET.get("q", "").strip()
     areas = Area.objects.only("id", "kind", "code", "name", "population", "imd_decile", "vintage")
@@ -54,13 +55,18 @@ def area_list(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
-def area_detail(request: HttpRequest, area_id: int) -> HttpResponse:
+def area_detail(request: AuthedRequest, area_id: int) -> HttpResponse:
     area = access_area(request.user, area_id)
     period = stats.default_period(
         request.GET.get("from"), request.GET.get("to"), stats.force_name_of(area)
     )
     scheme = stats.default_scheme()
-    context = {"area": area, "period": period, "scheme": scheme, "shapes": _shapes(area)}
+    context: dict[str, Any] = {
+        "area": area,
+        "period": period,
+        "scheme": scheme,
+        "shapes": _shapes(area),
+    }
     if period:
         fig = stats.figures(area, period, scheme)
         force = stats.force_for(area)
@@ -109,7 +115,7 @@ def _shapes(area: Area) -> list[dict]:
 
 
 @staff_required
-def map_geojson(request: HttpRequest) -> HttpResponse:
+def map_geojson(request: AuthedRequest) -> HttpResponse:
     """LSOAs with the chosen measure over the period, for the home page map."""
     force = stats.home_force()
     period = stats.default_period(
@@ -143,7 +149,7 @@ def map_geojson(request: HttpRequest) -> HttpResponse:
 
 @data_role_required
 @require_http_methods(["GET", "POST"])
-def define_area(request: HttpRequest) -> HttpResponse:
+def define_area(request: AuthedRequest) -> HttpResponse:
     if request.method == "POST" and request.POST.get("mode") == "files":
         try:
             for summary in _import_area_files(request):
@@ -183,7 +189,7 @@ def define_area(request: HttpRequest) -> HttpResponse:
 AREA_FILE_SUFFIXES = (".geojson", ".json", ".csv", ".geojson.gz", ".csv.gz", ".json.gz")
 
 
-def _import_area_files(request: HttpRequest) -> list[dict]:
+def _import_area_files(request: AuthedRequest) -> list[dict]:
     """Area files uploaded in the browser: saved to a temporary folder, imported one by one."""
     uploads = request.FILES.getlist("area_files")
     if not uploads:
@@ -193,11 +199,12 @@ def _import_area_files(request: HttpRequest) -> list[dict]:
     with tempfile.TemporaryDirectory() as tmp:
         paths = []
         for f in uploads:
-            if not f.name.lower().endswith(AREA_FILE_SUFFIXES):
-                raise AreaFileError(f"{f.name}: area files are GeoJSON or CSV (optionally .gz)")
-            if f.size > limit:
+            name = f.name or "upload"
+            if not name.lower().endswith(AREA_FILE_SUFFIXES):
+                raise AreaFileError(f"{name}: area files are GeoJSON or CSV (optionally .gz)")
+            if (f.size or 0) > limit:
                 raise AreaFileError(f"{f.name}: larger than {settings.PLACEWISE_MAX_UPLOAD_MB} MB")
-            path = Path(tmp) / Path(f.name).name
+            path = Path(tmp) / Path(name).name
             with open(path, "wb") as out:
                 for chunk in f.chunks():
                     out.write(chunk)
@@ -219,7 +226,7 @@ def _describe(summary: dict) -> str:
     )
 
 
-def _define_from_post(request: HttpRequest) -> Area:
+def _define_from_post(request: AuthedRequest) -> Area:
     name = request.POST.get("name", "").strip()
     if request.POST.get("mode") == "lsoas":
         parent = None
@@ -231,11 +238,12 @@ def _define_from_post(request: HttpRequest) -> Area:
         )
     upload = request.FILES.get("geojson_file")
     if upload:
-        if upload.size > 5 * 1024 * 1024:
-            raise AreaFileError(f"{upload.name}: larger than 5 MB; upload one polygon")
-        where, text = upload.name, upload.read().decode("utf-8", errors="replace")
+        where = upload.name or "the uploaded file"
+        if (upload.size or 0) > 5 * 1024 * 1024:
+            raise AreaFileError(f"{where}: larger than 5 MB; upload one polygon")
+        text = upload.read().decode("utf-8", errors="replace")
     else:
-        where, text = "the drawn polygon", request.POST.get("drawn", "")
+        where, text = "the drawn polygon", request.POST.get("drawn", "") or ""
     if not text.strip():
         raise AreaFileError("draw a polygon on the map (click at least three points) or upload one")
     try:
