@@ -84,3 +84,10 @@ def test_create_api_token_command(personas, capsys):
     key = capsys.readouterr().out.strip()
     assert key.startswith("pw_")
     assert ApiToken.objects.get(key_hash=ApiToken.hash_key(key)).user == personas["analyst"]
+
+
+def test_areas_paging_is_validated(client, token):
+    assert get(client, "/api/areas?limit=-1", token).status_code == 422
+    assert get(client, "/api/areas?offset=-5", token).status_code == 422
+    page = get(client, "/api/areas?kind=lsoa&limit=10&offset=5", token).json()
+    assert len(page) == 10

@@ -180,3 +180,18 @@ def test_default_period_is_clipped_to_the_data():
     period = stats.default_period("1990-01", "2099-12")
     assert (f"{period.start:%Y-%m}", f"{period.end:%Y-%m}") == LOADED_MONTHS
     assert stats.default_period("garbage", None).end == period.end
+
+
+def test_group_population_follows_a_new_population_file(tmp_path):
+    force = Area.objects.get(kind=AreaKind.FORCE)
+    lsoa = Area.objects.get(kind=AreaKind.LSOA, code="E01013600")
+    path = tmp_path / "pop.csv"
+    path.write_text(
+        "LSOA code (2011),LSOA name (2011),Local Authority District code (2019),"
+        "Local Authority District name (2019),Total population: mid 2015 (excluding prisoners)\n"
+        f"E01013600,Leicester 001A,E06000016,Leicester,{lsoa.population + 1000}\n"
+    )
+    before = force.population
+    actions.do_import_area_file(path)
+    force.refresh_from_db()
+    assert force.population == before + 1000

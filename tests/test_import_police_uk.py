@@ -230,3 +230,21 @@ def test_not_a_csv_or_zip_fails(tmp_path):
 
 def test_missing_path_fails(tmp_path):
     assert_fails_and_changes_nothing(tmp_path, tmp_path / "nope.csv", "no such file")
+
+
+def test_same_file_given_twice_is_not_doubled(tmp_path):
+    a = write_street(tmp_path / "a", "2021-04")
+    b = write_street(tmp_path / "b", "2021-04")  # a copy with the same name elsewhere
+    run = do_import_files(None, [a, b])
+    rows = len(data_rows(street_csv_bytes("2021-04")))
+    assert Incident.objects.filter(month="2021-04-01").count() == rows == run.rows_imported
+    assert sum(MonthlyCount.objects.filter(month="2021-04-01").values_list("n", flat=True)) == rows
+    assert any("input files 1 and 2" in n for n in run.notes)
+
+
+def test_data_slice_records_the_import_that_owns_each_month(tmp_path):
+    from placewise.incidents.models import DataSlice
+
+    run = do_import_files(None, [write_street(tmp_path, LOADED_MONTHS[0])])
+    piece = DataSlice.objects.get(month=f"{LOADED_MONTHS[0]}-01")
+    assert piece.import_run == run and piece.rows == run.rows_imported

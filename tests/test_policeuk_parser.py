@@ -35,7 +35,8 @@ def test_validator_returns_row_or_rejection(values):
     if isinstance(result, Rejected):
         assert result.reason and result.row_number == 2
         return
-    force, month, *_rest = result
+    force, month_text, *_rest = result
+    month = dt.date.fromisoformat(month_text)
     lon, lat, category = result[4], result[5], result[10]
     assert len(values) == 12 and force
     assert month <= TODAY.replace(day=1) and month.day == 1

@@ -59,9 +59,10 @@ DEBUG = env_bool("DEBUG", False)
 # Demo mode prints demo logins and allows the built-in demo key; never on in production.
 DEMO_MODE = env_bool("PLACEWISE_DEMO", DEBUG)
 _INSECURE_DEMO_KEY = "placewise-demo-only-not-for-production-use-0123456789abcdef"  # noqa: S105
-SECRET_KEY = env_str("SECRET_KEY", _INSECURE_DEMO_KEY if (DEBUG or DEMO_MODE) else "")
+# The public demo key is only ever used with DEBUG on (make run); anything else needs its own.
+SECRET_KEY = env_str("SECRET_KEY", _INSECURE_DEMO_KEY if DEBUG else "")
 if not SECRET_KEY:
-    raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG and PLACEWISE_DEMO are off")
+    raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
@@ -180,6 +181,8 @@ MAP_TILE_ATTRIBUTION = env_str("MAP_TILE_ATTRIBUTION", "")
 
 # Anti-social behaviour has no official Crime Severity Score weight; see docs/methods.
 PLACEWISE_ASB_HARM_WEIGHT = env_float("PLACEWISE_ASB_HARM_WEIGHT", 2.7)
+if PLACEWISE_ASB_HARM_WEIGHT < 0:
+    raise ImproperlyConfigured("PLACEWISE_ASB_HARM_WEIGHT must be zero or more")
 PLACEWISE_DATA_DIR = Path(env_str("PLACEWISE_DATA_DIR", str(BASE_DIR / "data")))
 
 # Login throttling: failed attempts per username+address before a lock-out window.
@@ -196,6 +199,9 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEMO_MODE)
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+    # Behind a TLS-terminating proxy that sets X-Forwarded-Proto (and strips it from clients).
+    if env_bool("SECURE_PROXY_SSL_HEADER", False):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)

@@ -6,9 +6,11 @@ Authentication: a personal token (``Authorization: Bearer pw_...``, from
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
-from ninja import NinjaAPI, Schema
+from ninja import Field, NinjaAPI, Schema
 from ninja.errors import HttpError
 from ninja.security import APIKeyCookie, HttpBearer
 
@@ -108,15 +110,21 @@ class StatusOut(Schema):
 
 
 @api.get("/areas", response=list[AreaOut], tags=["areas"])
-def list_areas(request: HttpRequest, kind: str | None = None, limit: int = 1000, offset: int = 0):
-    """Areas, optionally of one kind (force, unit, neighbourhood, impact_area, lsoa, custom)."""
+def list_areas(
+    request: HttpRequest,
+    kind: str | None = None,
+    limit: Annotated[int, Field(ge=1, le=5000)] = 1000,
+    offset: Annotated[int, Field(ge=0)] = 0,
+):
+    """Areas, optionally of one kind (force, unit, neighbourhood, impact_area, lsoa, custom),
+    a page at a time (``limit`` up to 5,000, from ``offset``)."""
     require_staff(request)
     qs = Area.objects.order_by("kind", "name")
     if kind:
         if kind not in AreaKind.values:
             raise HttpError(400, f"kind must be one of: {', '.join(AreaKind.values)}")
         qs = qs.filter(kind=kind)
-    return list(qs[offset : offset + min(limit, 5000)])
+    return list(qs[offset : offset + limit])
 
 
 @api.get("/areas.geojson", tags=["areas"], response={200: dict})
@@ -145,7 +153,7 @@ def get_area(request: HttpRequest, area_id: int):
 
 @api.get("/areas/{area_id}/geojson", tags=["areas"], response={200: dict})
 def area_geojson(request: HttpRequest, area_id: int):
-    """One area's boundary as a GeoJSON Feature."""
+    """One area's boundary as a GeoJSON FeatureCollection holding one Feature."""
     require_staff(request)
     area = access_area(request.user, area_id)
     props = {"id": area.pk, "kind": area.kind, "code": area.code, "name": area.name}
@@ -163,7 +171,7 @@ def incidents_aggregate(
     for label, value in (("start", start), ("end", end)):
         if value and stats.parse_month(value) is None:
             raise HttpError(400, f"{label} must be a month as YYYY-MM, not {value!r}")
-    period = stats.default_period(start, end)
+    period = stats.default_period(start, end, stats.force_name_of(area))
     if period is None:
         raise HttpError(404, "No incident data has been imported yet.")
     fig = stats.figures(area, period, stats.default_scheme())

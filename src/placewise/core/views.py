@@ -69,14 +69,23 @@ def home(request: AuthedRequest) -> HttpResponse:
 class ThrottledLoginView(auth_views.LoginView):
     """Refuses further attempts for a while after repeated failures for a name or address."""
 
-    def _keys(self) -> list[str]:
+    def _limits(self) -> dict[str, int]:
+        # Per account, and per address with more room: behind a proxy or a force's network
+        # address translation many officers share one address.
         ip = self.request.META.get("REMOTE_ADDR", "")
         name = self.request.POST.get("username", "").lower()[:150]
-        return [f"login-fail:user:{name}", f"login-fail:ip:{ip}"]
+        limit = settings.LOGIN_FAILURE_LIMIT
+        return {f"login-fail:user:{name}": limit, f"login-fail:ip:{ip}": limit * 10}
+
+    def _keys(self) -> list[str]:
+        return list(self._limits())
 
     def post(self, request, *args, **kwargs):
-        if any(cache.get(k, 0) >= settings.LOGIN_FAILURE_LIMIT for k in self._keys()):
-            messages.error(request, "Too many failed sign-ins. Wait 15 minutes and try again.")
+        if any(cache.get(k, 0) >= limit for k, limit in self._limits().items()):
+            minutes = max(1, round(settings.LOGIN_LOCKOUT_SECONDS / 60))
+            messages.error(
+                request, f"Too many failed sign-ins. Wait {minutes} minutes and try again."
+            )
             return self.get(request, *args, **kwargs)
         return super().post(request, *args, **kwargs)
 

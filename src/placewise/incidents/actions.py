@@ -111,5 +111,6 @@ def do_set_harm_weights(actor: User, scheme: HarmScheme, weights: dict[str, floa
             HarmWeight.objects.update_or_create(
                 scheme=scheme, category=category, defaults={"weight": value}
             )
+        scheme.forget_weights()
         after = scheme.weights()
         record(actor, "set_harm_weights", scheme, before=before, after=after)

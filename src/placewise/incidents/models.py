@@ -104,8 +104,15 @@ class Rejection(models.Model):
 class Incident(models.Model):
     """One police.uk street-level record (crime or anti-social behaviour)."""
 
+    # No index or constraint: rows are written in bulk, and DataSlice says which import
+    # each (force, month) came from.
     import_run = models.ForeignKey(
-        ImportRun, null=True, on_delete=models.SET_NULL, db_constraint=False, related_name="+"
+        ImportRun,
+        null=True,
+        on_delete=models.SET_NULL,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
     )
     force = models.CharField(max_length=120, help_text="'Falls within', as published.")
     month = models.DateField(help_text="First day of the month.")
@@ -122,15 +129,27 @@ class Incident(models.Model):
     context = models.TextField(blank=True)
 
     class Meta:
-        indexes = [
-            models.Index(fields=["force", "month"], name="incident_force_month"),
-            models.Index(fields=["lsoa_code", "month"], name="incident_lsoa_month"),
-            models.Index(fields=["longitude", "latitude"], name="incident_lon_lat"),
-        ]
+        # One index only: every index slows the bulk import. Figures come from MonthlyCount;
+        # incident rows are read by month (custom polygons) and replaced by (force, month).
+        indexes = [models.Index(fields=["month", "force"], name="incident_month_force")]
+
+
+class DataSlice(models.Model):
+    """One force's month as stored: which import it came from and how many rows it has."""
+
+    force = models.CharField(max_length=120)
+    month = models.DateField()
+    import_run = models.ForeignKey(ImportRun, on_delete=models.PROTECT, related_name="slices")
+    rows = models.PositiveIntegerField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["force", "month"]
+        constraints = [models.UniqueConstraint(fields=["force", "month"], name="slice_unique")]
 
 
 class MonthlyCount(models.Model):
-    """Incidents per force, month, LSOA and category; rebuilt with each imported slice."""
+    """Incidents per force, month, LSOA and category; rewritten with each imported slice."""
 
     force = models.CharField(max_length=120)
     month = models.DateField()
@@ -156,10 +175,18 @@ class HarmScheme(models.Model):
         return self.name
 
     def weights(self) -> dict[str, float]:
-        """Weight per police.uk category; ASB falls back to the setting when not set here."""
-        table = {w.category: w.weight for w in self.weight_rows.all()}
+        """Weight per police.uk category; ASB falls back to the setting when not set here.
+
+        Read once per instance: a page that shows several figures asks for them many times.
+        """
+        if not hasattr(self, "_weights"):
+            self._weights = {w.category: w.weight for w in self.weight_rows.all()}
+        table = dict(self._weights)
         table.setdefault(ASB, settings.PLACEWISE_ASB_HARM_WEIGHT)
         return table
+
+    def forget_weights(self) -> None:
+        self.__dict__.pop("_weights", None)
 
     def label(self) -> str:
         asb = self.weights()[ASB]

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Sum
+from django.db.models import Count
 
 from placewise.places.models import Area
 
-from .models import ImportRun, Incident, MonthlyCount, Rejection
+from .models import DataSlice, ImportRun, Rejection
 
 
 def data_status() -> dict:
     by_force_month = [
         {"force": force, "month": f"{month:%Y-%m}", "count": n}
-        for force, month, n in MonthlyCount.objects.values_list("force", "month")
-        .annotate(n=Sum("n"))
-        .order_by("force", "month")
+        for force, month, n in DataSlice.objects.values_list("force", "month", "rows")
     ]
     last = ImportRun.objects.filter(status=ImportRun.Status.SUCCEEDED).first()
     return {
@@ -22,7 +20,7 @@ def data_status() -> dict:
         "by_force_month": by_force_month,
         # Rejections of the imports whose rows are the current data (replaced imports excluded).
         "rejected_rows": Rejection.objects.filter(
-            import_run_id__in=Incident.objects.values("import_run_id").distinct()
+            import_run_id__in=DataSlice.objects.values("import_run_id")
         ).count(),
         "areas": dict(Area.objects.values_list("kind").annotate(n=Count("id")).order_by("kind")),
         "last_import": {

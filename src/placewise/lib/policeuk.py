@@ -88,9 +88,10 @@ class Rejected:
     raw: str
 
 
-# A valid row, ready to store: force, month, crime_id, reported_by, longitude, latitude,
-# location, lsoa_code, lsoa_name, lsoa_vintage, category, outcome, context.
-Row = tuple[str, dt.date, str, str, float | None, float | None, str, str, str, str, str, str, str]
+# A valid row, ready to store: force, month (ISO date text, first of the month), crime_id,
+# reported_by, longitude, latitude, location, lsoa_code, lsoa_name, lsoa_vintage, category,
+# outcome, context.
+Row = tuple[str, str, str, str, float | None, float | None, str, str, str, str, str, str, str]
 
 
 def find_sources(paths: list[Path]) -> tuple[list[Source], list[Skipped]]:
@@ -256,12 +257,18 @@ def _check_header(name: str, header: list[str] | None) -> None:
 
 
 class RowValidator:
-    """Checks one row; parsed months are cached because a file holds one or two."""
+    """Checks one row.
+
+    Months, coordinates and LSOA codes repeat a great deal (police.uk snaps locations to a
+    fixed set of map points), so each distinct value is checked once and remembered.
+    """
 
     def __init__(self, lsoa11_codes: frozenset[str], today: dt.date):
         self.lsoa11_codes = lsoa11_codes
         self.this_month = today.replace(day=1)
-        self.months: dict[str, dt.date | Rejected] = {}
+        self.months: dict[str, str | Rejected] = {}
+        self.points: dict[tuple[str, str], tuple] = {}
+        self.lsoas: dict[str, str | None] = {"": ""}
 
     def check(self, r: list[str], line: int) -> Row | Rejected:
         if len(r) != 12:
@@ -270,21 +277,24 @@ class RowValidator:
         if month is None:
             month = self.months[r[1]] = self._month(r[1])
         if isinstance(month, Rejected):
-            return Rejected(line, month.reason, "Month", month.detail, ",".join(r))
+            return Rejected(line, month.reason, "Month", month.detail, ",".join(r)[:1000])
         if not r[3]:
             return self._reject(r, line, "missing force", "Falls within", "empty")
         category = r[9]
         if category not in CATEGORIES:
             return self._reject(r, line, "unknown category", "Crime type", repr(category)[:100])
-        lon, lat, problem = _coordinates(r[4], r[5])
+        point = self.points.get((r[4], r[5]))
+        if point is None:
+            point = self.points[(r[4], r[5])] = _coordinates(r[4], r[5])
+        lon, lat, problem = point
         if problem:
             return self._reject(r, line, problem[0], problem[1], problem[2])
         lsoa = r[7]
-        vintage = ""
-        if lsoa:
-            if not LSOA_CODE.match(lsoa):
-                return self._reject(r, line, "bad LSOA code", "LSOA code", repr(lsoa)[:40])
-            vintage = "2011" if lsoa in self.lsoa11_codes else "2021"
+        vintage = self.lsoas.get(lsoa, "?")
+        if vintage == "?":
+            vintage = self.lsoas[lsoa] = self._vintage(lsoa)
+        if vintage is None:
+            return self._reject(r, line, "bad LSOA code", "LSOA code", repr(lsoa)[:40])
         if len(r[0]) > 64:
             return self._reject(r, line, "bad crime ID", "Crime ID", "longer than 64 characters")
         return (
@@ -303,14 +313,22 @@ class RowValidator:
             r[11],
         )
 
-    def _month(self, text: str) -> dt.date | Rejected:
+    def _vintage(self, code: str) -> str | None:
+        """2011 for a code in the ONS 2011 list, 2021 for any other well-formed code."""
+        if not LSOA_CODE.match(code):
+            return None
+        return "2011" if code in self.lsoa11_codes else "2021"
+
+    def _month(self, text: str) -> str | Rejected:
         match = MONTH.match(text)
         if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 2000:
             return Rejected(0, "bad month", "Month", repr(text)[:40], "")
         month = dt.date(int(match.group(1)), int(match.group(2)), 1)
         if month > self.this_month:
             return Rejected(0, "month in the future", "Month", text, "")
-        return month
+        # ISO text, as both databases take it for a date column: binding a date object
+        # costs an adapter call per row on the bulk path.
+        return month.isoformat()
 
     @staticmethod
     def _reject(r: list[str], line: int, reason: str, field: str, detail: str) -> Rejected:

@@ -7,6 +7,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from django.db import transaction
+from django.db.models import Count, Q, Sum
 from django.utils.text import slugify
 from shapely.geometry import shape
 
@@ -40,6 +41,8 @@ def do_import_area_file(
             existing.update(_create_bare_lsoas(missing))
         fields = _apply_values(existing, values, kind)
         Area.objects.bulk_update(list(existing.values()), fields, batch_size=500)
+        if "population" in fields:
+            refresh_group_populations()
         summary = {
             "file": path.name,
             "kind": kind,
@@ -51,6 +54,26 @@ def do_import_area_file(
             actor, "import_areas", object_type="places.area", object_repr=path.name, after=summary
         )
     return summary
+
+
+def refresh_group_populations() -> None:
+    """Groups' populations are the sums of their LSOAs'; unknown if any LSOA's is unknown."""
+    groups = (
+        Area.objects.filter(memberships__isnull=False)
+        .distinct()
+        .annotate(
+            total=Sum("memberships__lsoa__population"),
+            unknown=Count("memberships", filter=Q(memberships__lsoa__population__isnull=True)),
+        )
+    )
+    changed = []
+    for group in groups:
+        population = group.total if group.unknown == 0 else None
+        if population != group.population:
+            group.population = population
+            group.population_source = "sum of LSOAs" if population is not None else ""
+            changed.append(group)
+    Area.objects.bulk_update(changed, ["population", "population_source"], batch_size=500)
 
 
 def _create_bare_lsoas(codes: list[str]) -> dict[str, Area]:
@@ -131,7 +154,7 @@ def do_import_groups(path: Path, actor: User | None = None, demo: bool = False) 
             f"first): {', '.join(unknown[:5])}"
         )
     with transaction.atomic():
-        groups = _upsert_groups(rows, demo)
+        groups = _upsert_groups(rows, demo, path.name)
         members = defaultdict(set)
         for r in rows:
             if r.lsoa_code:
@@ -157,7 +180,7 @@ def do_import_groups(path: Path, actor: User | None = None, demo: bool = False) 
 _PARENT_KIND = {"unit": "force", "neighbourhood": "unit", "impact_area": "unit", "force": ""}
 
 
-def _upsert_groups(rows, demo: bool) -> dict[tuple[str, str], Area]:
+def _upsert_groups(rows, demo: bool, file_name: str) -> dict[tuple[str, str], Area]:
     groups: dict[tuple[str, str], Area] = {}
     parents: dict[tuple[str, str], str] = {}
     for r in rows:
@@ -166,7 +189,8 @@ def _upsert_groups(rows, demo: bool) -> dict[tuple[str, str], Area]:
             area, _ = Area.objects.update_or_create(
                 kind=r.kind,
                 code=r.code,
-                defaults={
+                defaults={"name": r.name, "force_name": r.name if r.kind == "force" else ""},
+                create_defaults={
                     "name": r.name,
                     "is_demo": demo,
                     "force_name": r.name if r.kind == "force" else "",
@@ -178,7 +202,10 @@ def _upsert_groups(rows, demo: bool) -> dict[tuple[str, str], Area]:
         if parent_code:
             parent = Area.objects.filter(kind=_PARENT_KIND[key[0]], code=parent_code).first()
             if parent is None:
-                raise AreaFileError(f"{key[0]} {key[1]}: parent {parent_code!r} is not defined")
+                raise AreaFileError(
+                    f"{file_name}: {key[0]} {key[1]}: parent {parent_code!r} is not a "
+                    f"{_PARENT_KIND[key[0]]} in the file or in Placewise"
+                )
             groups[key].parent = parent
             groups[key].save(update_fields=["parent"])
     return groups

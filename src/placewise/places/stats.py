@@ -46,8 +46,11 @@ class Period:
 def data_range(force_name: str = "") -> tuple[dt.date, dt.date] | None:
     """First and last month with data, for one force (by its police.uk name) or for all."""
     rows = MonthlyCount.objects.filter(force=force_name) if force_name else MonthlyCount.objects
-    agg = rows.aggregate(first=Min("month"), last=Max("month"))
-    return (agg["first"], agg["last"]) if agg["first"] else None
+    # Two queries, not one: SQLite answers a lone MIN or MAX from the index, both together
+    # by reading every row.
+    first = rows.aggregate(v=Min("month"))["v"]
+    last = rows.aggregate(v=Max("month"))["v"]
+    return (first, last) if first else None
 
 
 def parse_month(text: str | None) -> dt.date | None:

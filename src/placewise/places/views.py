@@ -87,7 +87,7 @@ def area_detail(request: AuthedRequest, area_id: int) -> HttpResponse:
             chart=stacked_months(months, series),
             share=_share(fig, force_fig),
         )
-    context["children"] = area.children.only("id", "name", "kind")[:200]
+    context["children"] = area.children.only("id", "name", "kind", "parent_id")[:200]
     context["members"] = Area.objects.filter(group_memberships__group=area).only(
         "id", "name", "code"
     )[:1000]

@@ -46,10 +46,16 @@ class Command(BaseCommand):
             return
         self.stdout.write(
             f"Import {run.pk}: read {run.rows_read:,} rows, imported {run.rows_imported:,}, "
-            f"rejected {run.rows_rejected:,}; {len(run.months)} months "
-            f"({', '.join(run.months[:1] + run.months[-1:])}); forces: {', '.join(run.forces)}"
+            f"rejected {run.rows_rejected:,}; {_months(run.months)}; "
+            f"forces: {', '.join(run.forces)}"
         )
         for reason, n in run.rejections.items():
             self.stdout.write(f"  rejected {n:,}: {reason}")
         for note in run.notes:
             self.stdout.write(f"  note: {note}")
+
+
+def _months(months: list[str]) -> str:
+    if len(months) == 1:
+        return f"1 month ({months[0]})"
+    return f"{len(months)} months ({months[0]} to {months[-1]})"

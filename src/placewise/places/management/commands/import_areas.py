@@ -28,10 +28,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, files, create_missing=False, as_json=False, **options):
+        missing = [str(p) for p in files if not p.is_file()]
+        if missing:
+            raise CommandError(f"no such file: {', '.join(missing)}; nothing was imported")
         summaries = []
         for path in sorted(files, key=_boundaries_first):
-            if not path.exists():
-                raise CommandError(f"{path}: no such file")
             try:
                 summary = do_import_area_file(path, create_missing=create_missing)
             except AreaFileError as exc:
@@ -44,4 +45,4 @@ class Command(BaseCommand):
 
 
 def _boundaries_first(path: Path) -> int:
-    return 0 if ".geojson" in path.name or path.suffix == ".json" else 1
+    return 0 if path.name.lower().removesuffix(".gz").endswith((".geojson", ".json")) else 1
