@@ -26,6 +26,7 @@ from placewise.lib.policeuk import InputError, Rejected, find_sources, read_stre
 from .models import DataSlice, ImportRun, Incident, MonthlyCount, Rejection
 
 BATCH = 5000
+MAX_COUNT_KEYS = 20_000  # a few MB of tally before it is written out mid-file
 INCIDENT_COLUMNS = (
     "import_run_id",
     "force",
@@ -65,8 +66,9 @@ class _Tally:
     # (force, month as ISO text) -> (position of the source that owns it, its name)
     slices: dict[tuple[str, str], tuple[int, str]] = field(default_factory=dict)
     slice_rows: Counter = field(default_factory=Counter)
-    # (force, month, lsoa_code, category) -> rows: the monthly summary, counted while
-    # streaming so it never has to be recomputed from the incident table.
+    # (force, month, lsoa_code, category) -> rows for the file being read: the monthly
+    # summary, counted while streaming and written after each file, so it is never
+    # recomputed from the incident table and memory holds one file's worth at most.
     counts: Counter = field(default_factory=Counter)
     notes: list[str] = field(default_factory=list)
 
@@ -93,7 +95,6 @@ def do_import_police_uk(
         run.bytes_total = sum(s.size for s in sources)
         with transaction.atomic():
             _import_sources(run, sources, tally, on_progress, today or dt.date.today())
-            _write_counts(tally)
             _record_slices(run, tally)
     except InputError as exc:
         return _finish(run, tally, failed=str(exc))
@@ -135,18 +136,22 @@ def _import_sources(run, sources, tally, on_progress, today) -> None:
             pending.append((run_id, *item))
             if len(pending) >= BATCH:
                 writer.flush()
+                if len(counts) > MAX_COUNT_KEYS:
+                    _write_counts(tally)  # a huge single file: summary rows are summed anyway
         writer.flush()
+        _write_counts(tally)
         done_before += source.size
         run.bytes_done = done_before
-    for (force, month, _lsoa, _category), n in counts.items():
-        tally.slice_rows[(force, month)] += n
     tally.rows_imported = sum(tally.slice_rows.values())
 
 
 def _claim_slice(key, source: tuple[int, str], owner: tuple[int, str] | None, tally, writer):
-    """First sight of a (force, month) in this import: clear what was stored for it."""
+    """First sight of a (force, month) in this import, or in a later file of it: clear what
+    was stored for it (including what an earlier file of this import wrote)."""
     writer.flush()
     Incident.objects.filter(force=key[0], month=key[1]).delete()
+    MonthlyCount.objects.filter(force=key[0], month=key[1]).delete()
+    tally.slice_rows.pop(key, None)
     if owner is not None:
         tally.notes.append(
             f"{key[0]} {key[1][:7]} appears in {owner[1]} and again in {source[1]} "
@@ -207,10 +212,12 @@ def bulk_insert(table: str, columns: tuple[str, ...], rows: list[tuple]) -> None
 
 
 def _write_counts(tally: _Tally) -> None:
-    """Replace the monthly summary of each (force, month) the import touched."""
-    for force, month in tally.slices:
-        MonthlyCount.objects.filter(force=force, month=month).delete()
-    rows = [(f, m, lsoa, cat, n) for (f, m, lsoa, cat), n in tally.counts.items()]
+    """Write the monthly summary counted so far (its slices were cleared when claimed)."""
+    rows = []
+    for (force, month, lsoa, category), n in tally.counts.items():
+        rows.append((force, month, lsoa, category, n))
+        tally.slice_rows[(force, month)] += n
+    tally.counts.clear()
     for start in range(0, len(rows), BATCH):
         bulk_insert(
             MonthlyCount._meta.db_table,

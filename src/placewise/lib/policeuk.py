@@ -58,6 +58,7 @@ OTHER_POLICE_UK_FILES = {
 UK_BOUNDS = (-11.0, 49.0, 3.0, 61.5)
 LSOA_CODE = re.compile(r"^[EW]0\d{7}$")
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+POINT_CACHE = 20_000  # distinct map points remembered; a force-month has a few thousand
 
 
 class InputError(Exception):
@@ -285,6 +286,8 @@ class RowValidator:
             return self._reject(r, line, "unknown category", "Crime type", repr(category)[:100])
         point = self.points.get((r[4], r[5]))
         if point is None:
+            if len(self.points) >= POINT_CACHE:
+                self.points.clear()  # keeps memory bounded on a very large single file
             point = self.points[(r[4], r[5])] = _coordinates(r[4], r[5])
         lon, lat, problem = point
         if problem:
