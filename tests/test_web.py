@@ -235,3 +235,22 @@ def test_bad_area_file_upload_changes_nothing(client_for):
     )
     assert "Nothing was changed: pop.csv: line 3" in response.content.decode()
     assert list(Area.objects.filter(kind="lsoa").values_list("code", "population")) == before
+
+
+def test_area_upload_is_all_or_nothing_across_files(client_for):
+    from conftest import DEMO
+
+    good = DEMO / "lsoa11_centroids_leicestershire.csv.gz"
+    before = list(Area.objects.filter(kind="lsoa").values_list("code", "centroid_source"))
+    Area.objects.filter(kind="lsoa").update(centroid_source="before")
+    bad = SimpleUploadedFile("bad.geojson", b'{"type": "FeatureCollection", "features": []}')
+    response = client_for("analyst").post(
+        "/areas/define/",
+        {"mode": "files", "area_files": [SimpleUploadedFile(good.name, good.read_bytes()), bad]},
+        follow=True,
+    )
+    assert "Nothing was changed: bad.geojson" in response.content.decode()
+    assert set(Area.objects.filter(kind="lsoa").values_list("centroid_source", flat=True)) == {
+        "before"
+    }
+    assert before

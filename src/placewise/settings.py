@@ -168,12 +168,21 @@ TASK_BACKEND = env_str("TASK_BACKEND", "database")
 _TASK_BACKENDS = {
     "database": "django_tasks_db.DatabaseBackend",
     "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+    "rq": "django_tasks_rq.RQBackend",
 }
 if TASK_BACKEND not in _TASK_BACKENDS:
     raise ImproperlyConfigured(
         f"TASK_BACKEND={TASK_BACKEND!r} is not one of: {', '.join(sorted(_TASK_BACKENDS))}"
     )
-TASKS = {"default": {"BACKEND": _TASK_BACKENDS[TASK_BACKEND]}}
+TASKS: dict = {"default": {"BACKEND": _TASK_BACKENDS[TASK_BACKEND]}}
+if TASK_BACKEND == "rq":
+    # Redis-backed workers for a force deployment: `placewise rqworker --job-class
+    # django_tasks_rq.Job default` on as many machines as needed.
+    if not env_str("REDIS_URL", ""):
+        raise ImproperlyConfigured("TASK_BACKEND=rq needs REDIS_URL (redis://host:6379/0)")
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
+    RQ_QUEUES = {"default": {"URL": env_str("REDIS_URL", ""), "DEFAULT_TIMEOUT": 3600}}
+    TASKS["default"]["QUEUES"] = ["default"]
 
 # Map tiles: empty by default, so maps show boundaries and points with no tile server.
 MAP_TILE_URL = env_str("MAP_TILE_URL", "")

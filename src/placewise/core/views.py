@@ -83,9 +83,8 @@ class ThrottledLoginView(auth_views.LoginView):
     def post(self, request, *args, **kwargs):
         if any(cache.get(k, 0) >= limit for k, limit in self._limits().items()):
             minutes = max(1, round(settings.LOGIN_LOCKOUT_SECONDS / 60))
-            messages.error(
-                request, f"Too many failed sign-ins. Wait {minutes} minutes and try again."
-            )
+            wait = "1 minute" if minutes == 1 else f"{minutes} minutes"
+            messages.error(request, f"Too many failed sign-ins. Wait {wait} and try again.")
             return self.get(request, *args, **kwargs)
         return super().post(request, *args, **kwargs)
 

@@ -131,10 +131,14 @@ def _find(header: list[str], *candidates: str) -> int | None:
     return None
 
 
+def is_boundary_file(name: str) -> bool:
+    """GeoJSON boundaries (optionally gzipped): imported before files that update LSOAs."""
+    return name.lower().removesuffix(".gz").endswith((".geojson", ".json"))
+
+
 def detect_kind(path: Path) -> str:
     """Which published area file this is: centroids, population, census, imd or domains."""
-    name = path.name.lower().removesuffix(".gz")
-    if name.endswith((".geojson", ".json")):
+    if is_boundary_file(path.name):
         return "boundaries"
     header, _ = _rows(path)
     joined = "|".join(header)

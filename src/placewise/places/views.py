@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -16,7 +17,7 @@ from django.views.decorators.http import require_http_methods
 
 from placewise.accounts.access import AuthedRequest, data_role_required, staff_required
 from placewise.core.charts import stacked_months
-from placewise.lib.areafiles import AreaFileError
+from placewise.lib.areafiles import AreaFileError, is_boundary_file
 from placewise.lib.geojson import CONTENT_TYPE, feature_collection_text
 
 from . import actions, stats
@@ -209,9 +210,11 @@ def _import_area_files(request: AuthedRequest) -> list[dict]:
                 for chunk in f.chunks():
                     out.write(chunk)
             paths.append(path)
-        # Boundaries first: the other files update LSOAs that boundaries create.
-        for path in sorted(paths, key=lambda p: 0 if ".geojson" in p.name else 1):
-            summaries.append(actions.do_import_area_file(path, request.user))
+        # Boundaries first: the other files update LSOAs that boundaries create. One
+        # transaction for the whole upload: a bad file leaves the earlier ones unimported too.
+        with transaction.atomic():
+            for path in sorted(paths, key=lambda p: not is_boundary_file(p.name)):
+                summaries.append(actions.do_import_area_file(path, request.user))
     return summaries
 
 

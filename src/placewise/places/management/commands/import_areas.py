@@ -3,7 +3,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from placewise.lib.areafiles import AreaFileError
+from placewise.lib.areafiles import AreaFileError, is_boundary_file
 from placewise.places.actions import do_import_area_file
 
 
@@ -32,7 +32,7 @@ class Command(BaseCommand):
         if missing:
             raise CommandError(f"no such file: {', '.join(missing)}; nothing was imported")
         summaries = []
-        for path in sorted(files, key=_boundaries_first):
+        for path in sorted(files, key=lambda p: not is_boundary_file(p.name)):
             try:
                 summary = do_import_area_file(path, create_missing=create_missing)
             except AreaFileError as exc:
@@ -42,7 +42,3 @@ class Command(BaseCommand):
                 self.stdout.write(", ".join(f"{k}: {v}" for k, v in summary.items()))
         if as_json:
             self.stdout.write(json.dumps(summaries))
-
-
-def _boundaries_first(path: Path) -> int:
-    return 0 if path.name.lower().removesuffix(".gz").endswith((".geojson", ".json")) else 1
