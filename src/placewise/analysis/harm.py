@@ -26,22 +26,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-POLICE_UK_CATEGORIES: tuple[str, ...] = (
-    "Anti-social behaviour",
-    "Bicycle theft",
-    "Burglary",
-    "Criminal damage and arson",
-    "Drugs",
-    "Other crime",
-    "Other theft",
-    "Possession of weapons",
-    "Public order",
-    "Robbery",
-    "Shoplifting",
-    "Theft from the person",
-    "Vehicle crime",
-    "Violence and sexual offences",
-)
+from placewise.lib.policeuk import POLICE_UK_CATEGORIES
+
 ANTI_SOCIAL_BEHAVIOUR = "Anti-social behaviour"
 
 SEVERITY_FILE = "policeuk-ons-code-join.csv"

@@ -5,22 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-POLICE_UK_CATEGORIES: tuple[str, ...] = (
-    "Anti-social behaviour",
-    "Bicycle theft",
-    "Burglary",
-    "Criminal damage and arson",
-    "Drugs",
-    "Other crime",
-    "Other theft",
-    "Possession of weapons",
-    "Public order",
-    "Robbery",
-    "Shoplifting",
-    "Theft from the person",
-    "Vehicle crime",
-    "Violence and sexual offences",
-)
+from placewise.lib.policeuk import POLICE_UK_CATEGORIES
+
 ASB = "Anti-social behaviour"
 
 

@@ -31,24 +31,24 @@ STREET_HEADER = (
     "Last outcome category",
     "Context",
 )
-CATEGORIES = frozenset(
-    {
-        "Anti-social behaviour",
-        "Bicycle theft",
-        "Burglary",
-        "Criminal damage and arson",
-        "Drugs",
-        "Other crime",
-        "Other theft",
-        "Possession of weapons",
-        "Public order",
-        "Robbery",
-        "Shoplifting",
-        "Theft from the person",
-        "Vehicle crime",
-        "Violence and sexual offences",
-    }
+# The 14 categories police.uk publishes in street-level files, in its own words.
+POLICE_UK_CATEGORIES: tuple[str, ...] = (
+    "Anti-social behaviour",
+    "Bicycle theft",
+    "Burglary",
+    "Criminal damage and arson",
+    "Drugs",
+    "Other crime",
+    "Other theft",
+    "Possession of weapons",
+    "Public order",
+    "Robbery",
+    "Shoplifting",
+    "Theft from the person",
+    "Vehicle crime",
+    "Violence and sexual offences",
 )
+CATEGORIES = frozenset(POLICE_UK_CATEGORIES)
 # police.uk also publishes these beside street files; they are recognised and skipped.
 OTHER_POLICE_UK_FILES = {
     "-outcomes.csv": "outcomes file",
