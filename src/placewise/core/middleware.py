@@ -10,7 +10,7 @@ from django.conf import settings
 def tile_source(url: str) -> str:
     """The CSP source that admits a tile URL template such as https://{s}.tiles.x/{z}/{x}/{y}.png.
 
-    Leaflet's ``{s}`` subdomain becomes a leading wildcard; any other placeholder in the
+    Leaflet's ``{s}`` subdomain becomes a leading wildcard; any other template field in the
     host falls back to the scheme alone.
     """
     if not url:
