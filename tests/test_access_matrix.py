@@ -12,12 +12,14 @@ from django.urls import get_resolver
 
 from placewise.incidents.models import ImportRun
 from placewise.places.models import Area
+from placewise.screening.models import ScreeningRun
 
 pytestmark = pytest.mark.django_db
 ALL = ("officer", "supervisor", "analyst", "partner", "resident", "admin", None)
 STAFF = {"officer", "supervisor", "analyst", "partner", "admin"}
 DATA = {"analyst", "admin"}
 AUDIT = {"supervisor", "analyst", "admin"}
+SCREEN = {"supervisor", "analyst", "admin"}
 PUBLIC = set(ALL)
 
 # name -> (who gets 200, what everyone else logged in gets, what an anonymous visitor gets)
@@ -45,6 +47,13 @@ EXPECTED = {
     "api-1:incidents_aggregate": (STAFF, 403, 401),
     "api-1:get_data_status": (STAFF, 403, 401),
     "api-1:api-root": (set(), 404, 404),
+    "screening:screen": (SCREEN, 403, 302),
+    "screening:backtest": (SCREEN, 403, 302),
+    "screening:run_list": (STAFF, 403, 302),
+    "screening:run_detail": (STAFF, 403, 302),
+    "screening:run_csv": (STAFF, 403, 302),
+    "screening:run_geojson": (STAFF, 403, 302),
+    "screening:brief": (STAFF, 403, 302),
 }
 
 
@@ -72,15 +81,29 @@ def test_every_route_has_an_expectation():
 
 def fill(route: str, ids: dict[str, int]) -> str:
     path = "/" + route.lstrip("^").rstrip("$")
-    path = re.sub(r"<(?:int:)?(\w+)>", lambda m: str(ids[m.group(1)]), path)
+    path = re.sub(r"<(?:int:|str:)?(\w+)>", lambda m: str(ids[m.group(1)]), path)
     extra = {"/api/incidents/aggregate": f"?area_id={ids['area_id']}"}
     return path + extra.get(path, "")
 
 
 def test_access_matrix(client_for):
+    lsoa = Area.objects.filter(kind="lsoa").first()
+    row = {"code": lsoa.code, "name": lsoa.name, "rank": 1, "score": 1.0, "hotspot": False}
+    saved = ScreeningRun.objects.create(
+        level="lsoa",
+        start="2021-10-01",
+        end="2021-11-01",
+        scope="test",
+        harm_scheme="x",
+        neighbours="queen",
+        rows=[row],
+        place_count=1,
+    )
     ids = {
-        "area_id": Area.objects.filter(kind="lsoa").first().pk,
+        "area_id": lsoa.pk,
         "run_id": ImportRun.objects.first().pk,
+        "screening_id": saved.pk,
+        "code": lsoa.code,
     }
     failures = []
     for name, route in all_routes():

@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "placewise.accounts",
     "placewise.places",
     "placewise.incidents",
+    "placewise.screening",
     "placewise.api",
 ]
 

@@ -13,6 +13,7 @@ urlpatterns = [
     path("health/", core_views.health, name="health"),
     path("areas/", include("placewise.places.urls")),
     path("data/", include("placewise.incidents.urls")),
+    path("screening/", include("placewise.screening.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -22,6 +22,8 @@ class Role(models.TextChoices):
 STAFF_ROLES = frozenset({Role.OFFICER, Role.SUPERVISOR, Role.ANALYST, Role.PARTNER, Role.ADMIN})
 # Roles that may change reference data: imports, area definitions.
 DATA_ROLES = frozenset({Role.ANALYST, Role.ADMIN})
+# Roles that choose where to focus: run screens and back-tests, save runs.
+SCREEN_ROLES = frozenset({Role.SUPERVISOR, Role.ANALYST, Role.ADMIN})
 
 
 class Team(models.Model):
@@ -56,6 +58,10 @@ class User(AbstractUser):
     @property
     def can_manage_data(self) -> bool:
         return self.has_role(*DATA_ROLES)
+
+    @property
+    def can_screen(self) -> bool:
+        return self.has_role(*SCREEN_ROLES)
 
 
 class ApiToken(models.Model):

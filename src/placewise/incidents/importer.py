@@ -16,11 +16,13 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+import numpy as np
 from django.conf import settings
 from django.core.cache import cache as shared_cache
 from django.db import connection, transaction
 from django.utils import timezone
 
+from placewise.analysis.grid import to_bng
 from placewise.lib.policeuk import InputError, Rejected, find_sources, read_street_file
 
 from .models import DataSlice, ImportRun, Incident, MonthlyCount, Rejection
@@ -42,6 +44,8 @@ INCIDENT_COLUMNS = (
     "category",
     "outcome",
     "context",
+    "easting",
+    "northing",
 )
 REJECTION_COLUMNS = ("import_run_id", "file_name", "row_number", "field", "reason", "detail", "raw")
 
@@ -181,11 +185,24 @@ class _Writer:
 
     def flush(self) -> None:
         if self.rows:
-            bulk_insert(Incident._meta.db_table, INCIDENT_COLUMNS, self.rows)
+            bulk_insert(Incident._meta.db_table, INCIDENT_COLUMNS, with_grid_refs(self.rows))
             self.rows.clear()  # in place: the import loop holds this list
         if self.rejected:
             bulk_insert(Rejection._meta.db_table, REJECTION_COLUMNS, self.rejected)
             self.rejected.clear()
+
+
+def with_grid_refs(rows: list[tuple]) -> list[tuple]:
+    """Append British National Grid easting and northing (whole metres) to each row.
+
+    One vectorised projection per batch; rows with no location get nulls.
+    """
+    lon = np.fromiter((np.nan if r[5] is None else r[5] for r in rows), float, len(rows))
+    lat = np.fromiter((np.nan if r[6] is None else r[6] for r in rows), float, len(rows))
+    easting, northing = to_bng(lon, lat)
+    east = [None if e != e else round(e) for e in easting.tolist()]  # NaN is not equal to itself
+    north = [None if v != v else round(v) for v in northing.tolist()]
+    return [(*r, e, n) for r, e, n in zip(rows, east, north, strict=True)]
 
 
 def bulk_insert(table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:

@@ -106,6 +106,10 @@ class Incident(models.Model):
     reported_by = models.CharField(max_length=120)
     longitude = models.FloatField(null=True)
     latitude = models.FloatField(null=True)
+    # British National Grid metres, derived at import so the database can group incidents
+    # into grid cells of any size (screening) without reading every row into Python.
+    easting = models.IntegerField(null=True)
+    northing = models.IntegerField(null=True)
     location = models.CharField(max_length=200, blank=True)
     lsoa_code = models.CharField(max_length=9, blank=True)
     lsoa_name = models.CharField(max_length=120, blank=True)

@@ -5,6 +5,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -16,6 +17,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from placewise.accounts.access import AuthedRequest, data_role_required, staff_required
+from placewise.analysis.trend import forecast, seasonal_profile
 from placewise.core.charts import stacked_months
 from placewise.lib.areafiles import AreaFileError, is_boundary_file
 from placewise.lib.geojson import CONTENT_TYPE, feature_collection_text
@@ -88,12 +90,37 @@ def area_detail(request: AuthedRequest, area_id: int) -> HttpResponse:
             chart=stacked_months(months, series),
             share=_share(fig, force_fig),
         )
+    if period:
+        context.update(seasonal_demand(area))
     context["children"] = area.children.only("id", "name", "kind", "parent_id")[:200]
     context["members"] = Area.objects.filter(group_memberships__group=area).only(
         "id", "name", "code"
     )[:1000]
     context["groups"] = Area.objects.filter(memberships__lsoa=area).only("id", "name", "kind")
     return render(request, "places/area_detail.html", context)
+
+
+def seasonal_demand(area: Area) -> dict:
+    """Monthly profile over all the data held, and a forecast of the next six months."""
+    span = stats.data_range(stats.force_name_of(area)) or stats.data_range()
+    if span is None:
+        return {}
+    full = stats.Period(*span)
+    table = stats.counts(area, full)
+    months = full.month_list()
+    if len(months) < 12:
+        return {"seasonal_note": f"Seasonal demand needs 12 months of data; {len(months)} held."}
+    totals: dict = {}
+    for (month, _category), n in table.items():
+        totals[month] = totals.get(month, 0) + n
+    series = pd.Series([totals.get(m, 0) for m in months], index=pd.DatetimeIndex(months))
+    profile = seasonal_profile(series)
+    # The seasonal model wants three years: with two, one shock (such as 2020's lockdown
+    # rise in ASB) is read as a trend and carried forward. Below that, the 12-month mean.
+    method = "seasonal_glm" if len(months) >= 36 else "mean"
+    ahead = forecast(series, horizon=6, method=method, seed=0)
+    return {"profile": profile.to_dict("records"), "forecast": ahead.to_dict("records"),
+            "forecast_months": len(months)}  # fmt: skip
 
 
 def _share(fig, force_fig) -> dict | None:

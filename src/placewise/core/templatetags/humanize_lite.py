@@ -19,3 +19,16 @@ def fixed(value, places=1):
         return f"{float(value):,.{int(places)}f}"
     except (TypeError, ValueError):
         return "—"
+
+
+@register.filter
+def percent(value, places=0):
+    try:
+        return f"{100 * float(value):.{int(places)}f}%"
+    except (TypeError, ValueError):
+        return "—"
+
+
+@register.filter
+def get_item(mapping, key):
+    return mapping.get(key) if hasattr(mapping, "get") else None

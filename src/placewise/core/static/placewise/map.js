@@ -78,9 +78,16 @@
     var map = baseMap(el);
     var shapes = JSON.parse(document.getElementById(el.dataset.shapes).textContent);
     var group = L.featureGroup();
+    var scores = shapes.map(function (s) { return s.score; }).filter(function (v) { return v > 0; });
+    var cuts = scores.length ? breaks(scores.map(function (v) { return v * 100; })) : [];
     shapes.forEach(function (s) {
-      L.geoJSON(s.geometry, { style: { color: s.colour || "#1f5fa8", weight: 2, fillOpacity: s.fill || 0.15 } })
-        .bindTooltip(s.name).addTo(group);
+      var style = { color: s.colour || "#1f5fa8", weight: 2, fillOpacity: s.fill || 0.15 };
+      if (s.score !== undefined) {
+        // Screening: shade by priority score; outline statistically significant hotspots.
+        style = { color: s.hotspot ? "#b10026" : "#555", weight: s.hotspot ? 2.5 : 0.6,
+                  fillOpacity: 0.75, fillColor: colour(s.score * 100, cuts) };
+      }
+      L.geoJSON(s.geometry, { style: style }).bindTooltip(s.name).addTo(group);
     });
     group.addTo(map);
     if (shapes.length) map.fitBounds(group.getBounds()); else map.setView([52.6, -1.1], 9);
