@@ -227,3 +227,28 @@ def test_area_page_shows_seasonal_demand(year, client_for):
     force = Area.objects.get(kind=AreaKind.FORCE)
     text = client_for("officer").get(f"/areas/{force.pk}/").content.decode()
     assert 'id="seasonal-demand"' in text and "Next six months" in text
+
+
+def test_backtest_is_kept_and_its_suggestion_shown_when_screening(year, client_for):
+    from placewise.screening.models import BacktestRun
+
+    c = client_for("analyst")
+    c.get(
+        "/screening/backtest/",
+        {"level": "grid", "test_from": "2021-08", "test_to": "2021-11", "train_months": "6"},
+    )
+    saved = BacktestRun.objects.get()
+    five = {r["method"]: r["pai"] for r in saved.records if r["coverage"] == 0.05}
+    assert (
+        saved.suggested == max(five, key=five.get)
+        and saved.suggested_pai() == five[saved.suggested]
+    )
+    page = c.get("/screening/").content.decode()
+    assert 'id="suggested-method"' in page and saved.suggested in page
+    assert AuditEntry.objects.filter(action="save_backtest").exists()
+
+
+def test_concentration_chart_on_the_screening_page(year, client_for):
+    page = client_for("analyst").get("/screening/", {"level": "lsoa", "months": "12"})
+    text = page.content.decode()
+    assert 'id="concentration"' in text and "<polyline" in text

@@ -334,3 +334,33 @@ def test_a_resident_is_refused_the_staff_pages(page, live_server, resident):
 
     response = page.goto("/")
     assert response is not None and response.status == 403
+
+
+@pytest.mark.browser
+def test_screen_places_and_save_a_run(page, analyst, demo_data):
+    """A supervisor's question: where should we focus? Screen, see the map, save the run."""
+    from playwright.sync_api import expect
+
+    from placewise.incidents.actions import do_import_files
+    from placewise.screening.models import ScreeningRun
+
+    run = do_import_files(None, [DEMO / "police_uk_leicestershire_2020-12_2021-11.zip"])
+    assert run.status == "succeeded", run.error
+    sign_in(page, "journey_analyst")
+    page.get_by_role("link", name="Screening", exact=True).click()
+    page.get_by_label("Months").fill("12")
+    page.get_by_label("Weight: trend").fill("0")
+    page.get_by_role("button", name="Screen").click()
+    expect(page.locator("#place-count")).to_have_text("611")
+    the_map = page.locator(".map[data-map='outline']")
+    expect(the_map).to_have_attribute("data-loaded", re.compile(r"^[1-9]\d*$"))
+    expect(page.locator("#concentration svg polyline").first).to_be_visible()
+    first_row = page.locator("table tbody tr").first
+    expect(first_row.locator("td").first).to_have_text("1")
+    page.get_by_label("Title").fill("Journey screen")
+    page.get_by_role("button", name="Save this run").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Journey screen")
+    saved = ScreeningRun.objects.get(title="Journey screen")
+    assert saved.place_count == 611 and saved.weights["trend"] == 0
+    page.get_by_role("link", name="brief").first.click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Justification brief")

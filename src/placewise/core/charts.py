@@ -68,3 +68,32 @@ def _ticks(top: float) -> list[float]:
     while top / step < 3 and step > 1:
         step /= 2
     return [step * k for k in range(0, int(top / step) + 1)]
+
+
+def concentration_curves(
+    curves: dict[str, list[tuple[float, float]]], width: int = 420, height: int = 320
+) -> SafeString:
+    """Lorenz-style curves: share of places (x) against share of the total (y), with the
+    line of equal spread for comparison."""
+    pad = 40
+    size_w, size_h = width - pad - 10, height - pad - 10
+    parts = [f'<svg viewBox="0 0 {width} {height + 24}" role="img" '
+             'aria-label="Share of incidents and harm against share of places">',
+             f'<line x1="{pad}" y1="{10 + size_h}" x2="{pad + size_w}" y2="10" stroke="#aaa" '
+             'stroke-dasharray="4 3"/>']  # fmt: skip
+    for tick in (0, 0.25, 0.5, 0.75, 1):
+        x, y = pad + size_w * tick, 10 + size_h * (1 - tick)
+        parts.append(f'<text x="{x:.1f}" y="{height - 12}" font-size="10" text-anchor="middle">'
+                     f"{tick:.0%}</text><text x=\"{pad - 4}\" y=\"{y + 3:.1f}\" font-size=\"10\" "
+                     f'text-anchor="end">{tick:.0%}</text>')  # fmt: skip
+    parts.append(f'<rect x="{pad}" y="10" width="{size_w}" height="{size_h}" fill="none" '
+                 'stroke="#ccc"/>')  # fmt: skip
+    for j, (name, points) in enumerate(curves.items()):
+        path = " ".join(f"{pad + size_w * x:.1f},{10 + size_h * (1 - y):.1f}" for x, y in points)
+        colour = COLOURS[j % len(COLOURS)]
+        parts.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2"/>'
+                     f'<rect x="{pad + 10 + j * 130}" y="{height + 4}" width="12" height="12" '
+                     f'fill="{colour}"/><text x="{pad + 26 + j * 130}" y="{height + 14}" '
+                     f'font-size="12">{escape(name)}</text>')  # fmt: skip
+    parts.append("</svg>")
+    return mark_safe("".join(parts))  # noqa: S308 - numbers and escaped names only

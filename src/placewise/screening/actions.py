@@ -6,7 +6,7 @@ from placewise.accounts.audit import record
 from placewise.accounts.models import User
 
 from .export import records
-from .models import ScreeningRun
+from .models import BacktestRun, ScreeningRun
 from .service import ScreenResult
 
 
@@ -42,4 +42,25 @@ def do_save_screening_run(
             "places": run.place_count,
         },
     )
+    return run
+
+
+def do_save_backtest(actor: User | None, request, result, scope: str) -> BacktestRun:
+    """Keep a back-test's figures; the newest one's suggestion is shown when screening."""
+    margin = [None if v != v else float(v) for v in result.margin]  # NaN is not equal to itself
+    run = BacktestRun.objects.create(
+        created_by=actor if actor is not None and actor.pk else None,
+        level=request.level,
+        cell_m=request.cell_m if request.level == "grid" else None,
+        scope=scope,
+        test_from=request.test_from,
+        test_to=request.test_to,
+        train_months=request.train_months,
+        records=result.as_records(),
+        suggested=result.suggested or "",
+        suggested_coverage=result.suggested_coverage,
+        runner_up=result.runner_up or "",
+        margin=margin,
+    )
+    record(actor, "save_backtest", run, after={"suggested": run.suggested, "level": run.level})
     return run

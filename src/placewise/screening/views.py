@@ -14,6 +14,7 @@ from placewise.accounts.access import AuthedRequest, role_required, staff_requir
 from placewise.accounts.models import SCREEN_ROLES
 from placewise.analysis import grid as gridlib
 from placewise.analysis.targeting import METHODS, concentration
+from placewise.core.charts import concentration_curves
 from placewise.lib.geojson import CONTENT_TYPE, feature_collection_text
 from placewise.lib.policeuk import POLICE_UK_CATEGORIES
 from placewise.places import stats
@@ -23,7 +24,7 @@ from placewise.places.stats import parse_month
 from . import actions
 from .backtesting import BacktestRequest, run_backtest
 from .export import records, to_csv
-from .models import ScreeningRun
+from .models import BacktestRun, ScreeningRun
 from .service import (
     DEFAULT_MONTHS,
     DEFAULT_WEIGHTS,
@@ -31,6 +32,7 @@ from .service import (
     ScreeningError,
     ScreenParams,
     check_weights,
+    resolve_scope,
     screen,
 )
 
@@ -115,17 +117,20 @@ def _form_context(data) -> dict:
             kind__in=[AreaKind.FORCE, AreaKind.UNIT, AreaKind.NEIGHBOURHOOD, AreaKind.IMPACT_AREA]
         ).only("id", "name", "kind"),
         "default_months": DEFAULT_MONTHS,
+        "last_backtest": BacktestRun.objects.first(),
     }
 
 
 def _concentration(table) -> dict:
-    result = {}
+    """Top-share figures and the curves for incidents and harm across the places screened."""
+    shares, curves = {}, {}
     for column in ("incidents", "harm"):
         values = table[column].to_numpy(dtype=float)
         if values.sum() > 0:
             c = concentration(values)
-            result[column] = {f"{int(k * 100)}%": v for k, v in c.top_shares.items()}
-    return result
+            shares[column] = {f"{round(k * 100)}%": v for k, v in c.top_shares.items()}
+            curves[column] = list(zip(c.curve["place_share"], c.curve["value_share"], strict=True))
+    return {"shares": shares, "chart": concentration_curves(curves) if curves else ""}
 
 
 def _map_features(rows: list[dict], level: str, cell_m: int) -> list[dict]:
@@ -254,11 +259,14 @@ def backtest_page(request: AuthedRequest) -> HttpResponse:
     context: dict = {"data": data, "methods": METHODS, "areas": _form_context(data)["areas"]}
     if "test_from" in data:
         try:
-            result = run_backtest(_backtest_request(data))
+            backtest_request = _backtest_request(data)
+            result = run_backtest(backtest_request)
         except ScreeningError as exc:
             messages.error(request, f"The back-test could not run: {exc}")
         else:
-            context.update(result=result, records=result.as_records())
+            scope = resolve_scope(ScreenParams(within=backtest_request.within)).label
+            saved = actions.do_save_backtest(request.user, backtest_request, result, scope)
+            context.update(result=result, records=result.as_records(), saved=saved)
     return render(request, "screening/backtest.html", context)
 
 
