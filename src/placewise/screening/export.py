@@ -18,6 +18,8 @@ COLUMNS = (
     "harm",
     "rate_per_1000",
     "share_of_harm",
+    "change",
+    "change_pct",
     "trend",
     "trend_low",
     "trend_high",

@@ -219,6 +219,7 @@ def _statistics(params, counts, places, start, end) -> tuple[pd.DataFrame, str]:
     harm_total = table["harm"].sum()
     table["share_of_harm"] = table["harm"] / harm_total if harm_total else 0.0
     trend = trend_table(wide)
+    table["change"], table["change_pct"] = trend["change"], trend["change_pct"]
     table["trend"] = trend["rate_ratio"]
     table["trend_low"], table["trend_high"] = trend["rr_low"], trend["rr_high"]
     table["trend_p"], table["trend_direction"] = trend["p_value"], trend["direction"]
