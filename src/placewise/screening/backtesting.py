@@ -16,7 +16,7 @@ from placewise.places.models import Area, AreaKind
 from placewise.places.stats import default_scheme
 
 from .aggregate import place_month_counts
-from .service import ScreeningError, ScreenParams, resolve_scope
+from .service import ScreeningError, ScreenParams, check_level, resolve_scope
 
 BACKTEST_LEVELS = ("lsoa", "grid")
 
@@ -34,13 +34,7 @@ class BacktestRequest:
 
 
 def run_backtest(req: BacktestRequest):
-    if req.level not in BACKTEST_LEVELS:
-        raise ScreeningError(f"level {req.level!r} is not one of: {', '.join(BACKTEST_LEVELS)}")
-    if req.level == "grid":
-        try:
-            gridlib.validate_cell_size(req.cell_m)
-        except ValueError as exc:
-            raise ScreeningError(str(exc)) from None
+    check_level(req.level, req.cell_m, BACKTEST_LEVELS)
     scope = resolve_scope(ScreenParams(level=req.level, within=req.within))
     scheme = default_scheme()
     start = (pd.Timestamp(req.test_from) - pd.DateOffset(months=req.train_months)).date()

@@ -122,14 +122,19 @@ def resolve_scope(params: ScreenParams) -> Scope:
     return Scope(label=area.name, lsoa_codes=codes)
 
 
-def screen(params: ScreenParams) -> ScreenResult:
-    if params.level not in LEVELS:
-        raise ScreeningError(f"level {params.level!r} is not one of: {', '.join(LEVELS)}")
-    if params.level == "grid":
+def check_level(level: str, cell_m: int, levels: tuple[str, ...] = LEVELS) -> None:
+    """A known level, and for a grid a cell size the grid allows."""
+    if level not in levels:
+        raise ScreeningError(f"level {level!r} is not one of: {', '.join(levels)}")
+    if level == "grid":
         try:
-            gridlib.validate_cell_size(params.cell_m)
+            gridlib.validate_cell_size(cell_m)
         except ValueError as exc:
             raise ScreeningError(str(exc)) from None
+
+
+def screen(params: ScreenParams) -> ScreenResult:
+    check_level(params.level, params.cell_m)
     unknown = [c for c in params.categories if c not in POLICE_UK_CATEGORIES]
     if unknown:
         raise ScreeningError(
