@@ -20,6 +20,7 @@ STAFF = {"officer", "supervisor", "analyst", "partner", "admin"}
 DATA = {"analyst", "admin"}
 AUDIT = {"supervisor", "analyst", "admin"}
 SCREEN = {"supervisor", "analyst", "admin"}
+POLICE = {"officer", "supervisor", "analyst", "admin"}
 PUBLIC = set(ALL)
 
 # name -> (who gets 200, what everyone else logged in gets, what an anonymous visitor gets)
@@ -54,6 +55,14 @@ EXPECTED = {
     "screening:run_csv": (STAFF, 403, 302),
     "screening:run_geojson": (STAFF, 403, 302),
     "screening:brief": (STAFF, 403, 302),
+    "projects:list": (STAFF, 403, 302),
+    "projects:new": (POLICE, 403, 302),
+    # A partner who is not a member gets the same 404 as for a project that does not exist.
+    "projects:detail": (POLICE, {"partner": 404, "resident": 403}, 302),
+    "projects:step": (POLICE, {"partner": 404, "resident": 403}, 302),
+    "projects:history": (POLICE, {"partner": 404, "resident": 403}, 302),
+    "projects:submit": (set(), {"resident": 403, "default": 405}, 302),  # POST only
+    "projects:review": ({"supervisor", "admin"}, 403, 302),
 }
 
 
@@ -82,8 +91,26 @@ def test_every_route_has_an_expectation():
 def fill(route: str, ids: dict[str, int]) -> str:
     path = "/" + route.lstrip("^").rstrip("$")
     path = re.sub(r"<(?:int:|str:)?(\w+)>", lambda m: str(ids[m.group(1)]), path)
-    extra = {"/api/incidents/aggregate": f"?area_id={ids['area_id']}"}
+    extra = {
+        "/api/incidents/aggregate": f"?area_id={ids['area_id']}",
+        "/projects/new/": f"?area={ids['area_id']}",
+    }
     return path + extra.get(path, "")
+
+
+def open_test_project(area):
+    from placewise.accounts.models import User
+    from placewise.projects.actions import do_open_project
+    from placewise.projects.models import ProcessTemplate
+
+    lead = User.objects.create_user("matrix_lead", role="officer")
+    return do_open_project(
+        lead,
+        area=area,
+        title="Matrix",
+        purpose="Access checks",
+        template=ProcessTemplate.objects.get(is_default=True),
+    )
 
 
 def test_access_matrix(client_for):
@@ -99,18 +126,28 @@ def test_access_matrix(client_for):
         rows=[row],
         place_count=1,
     )
+    project = open_test_project(lsoa)
     ids = {
         "area_id": lsoa.pk,
         "run_id": ImportRun.objects.first().pk,
         "screening_id": saved.pk,
         "code": lsoa.code,
+        "project_id": project.pk,
+        "number": 1,
     }
     failures = []
     for name, route in all_routes():
         allowed, other, anonymous = EXPECTED[name]
         url = fill(route, ids)
         for persona in ALL:
-            expected = 200 if persona in allowed else (other if persona else anonymous)
+            if persona in allowed:
+                expected = 200
+            elif persona is None:
+                expected = anonymous
+            elif isinstance(other, dict):
+                expected = other.get(persona, other.get("default", 403))
+            else:
+                expected = other
             response = client_for(persona).get(url)
             if response.status_code != expected:
                 failures.append(f"{url} as {persona}: {response.status_code}, expected {expected}")

@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "placewise.places",
     "placewise.incidents",
     "placewise.screening",
+    "placewise.projects",
     "placewise.api",
 ]
 

@@ -14,6 +14,7 @@ urlpatterns = [
     path("areas/", include("placewise.places.urls")),
     path("data/", include("placewise.incidents.urls")),
     path("screening/", include("placewise.screening.urls")),
+    path("projects/", include("placewise.projects.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

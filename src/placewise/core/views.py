@@ -22,6 +22,7 @@ from placewise.places.stats import (
     home_force,
     map_lsoas,
 )
+from placewise.projects.models import Project, Review
 
 
 @staff_required
@@ -46,6 +47,10 @@ def home(request: AuthedRequest) -> HttpResponse:
     )
     others = Area.objects.filter(kind__in=[AreaKind.IMPACT_AREA, AreaKind.CUSTOM])
     scheme = default_scheme()
+    mine = Project.objects.filter(members__user=request.user).select_related("area")
+    feedback = Review.objects.filter(project__members__user=request.user).select_related(
+        "project", "reviewer"
+    )[:5]
     return render(
         request,
         "core/home.html",
@@ -61,6 +66,8 @@ def home(request: AuthedRequest) -> HttpResponse:
             "others": others,
             "scheme": scheme,
             "force": force,
+            "my_projects": mine.order_by("-last_activity")[:8],
+            "feedback": feedback,
             "lsoa_count": map_lsoas(force).count(),
         },
     )

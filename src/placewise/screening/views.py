@@ -283,6 +283,10 @@ def _backtest_request(data) -> BacktestRequest:
     if str(data.get("within", "")).isdigit():
         within = Area.objects.filter(pk=int(data["within"])).first()
     return BacktestRequest(
-        level=data.get("level", "lsoa"), test_from=first, test_to=last,
-        train_months=train, cell_m=cell_m, within=within,
-    )  # fmt: skip
+        level=data.get("level", "lsoa"),
+        test_from=first,
+        test_to=last,
+        train_months=train,
+        cell_m=cell_m,
+        within=within,
+    )

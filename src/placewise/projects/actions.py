@@ -1,0 +1,186 @@
+"""Changing projects. Each action writes, records the audit entry, and is all-or-nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from placewise.accounts.audit import record, snapshot
+from placewise.accounts.models import Team, User
+from placewise.lib.process_templates import DEFAULT_TEMPLATE, load_bundled
+from placewise.places.models import Area
+
+from .models import ProcessTemplate, Project, ProjectMember, ProjectStep, Review
+
+
+class ProjectError(ValueError):
+    """A change that cannot be made as asked, with what to change."""
+
+
+class ConflictError(ProjectError):
+    """Someone else saved the same step first; nothing was overwritten."""
+
+
+def do_seed_process_templates() -> None:
+    """Load the bundled templates (LISP 8-step is the default); existing ones are kept."""
+    for slug, template in load_bundled().items():
+        ProcessTemplate.objects.get_or_create(
+            slug=slug,
+            defaults={
+                "name": template.name,
+                "definition": template.as_dict(),
+                "is_default": slug == DEFAULT_TEMPLATE,
+            },
+        )
+
+
+def do_open_project(
+    actor: User,
+    *,
+    area: Area,
+    title: str,
+    purpose: str,
+    template: ProcessTemplate,
+    team: Team | None = None,
+    start_date: dt.date | None = None,
+    plan_weeks: int = 40,
+    screening_run=None,
+    evidence: dict | None = None,
+    is_demo: bool = False,
+) -> Project:
+    if not title.strip() or not purpose.strip():
+        raise ProjectError("a project needs a title and a purpose")
+    if not 1 <= plan_weeks <= 156:
+        raise ProjectError(f"plan length {plan_weeks} weeks: give 1 to 156 weeks")
+    with transaction.atomic():
+        project = Project.objects.create(
+            title=title.strip(),
+            area=area,
+            purpose=purpose.strip(),
+            template=template,
+            team=team or actor.team,
+            start_date=start_date or timezone.localdate(),
+            plan_weeks=plan_weeks,
+            screening_run=screening_run,
+            evidence=evidence or {},
+            created_by=actor if actor.pk else None,
+            is_demo=is_demo,
+        )
+        ProjectStep.objects.bulk_create(
+            ProjectStep(project=project, number=s.number, key=s.key, title=s.title)
+            for s in template.parsed.steps
+        )
+        if actor.pk:
+            ProjectMember.objects.create(project=project, user=actor, role="lead")
+        record(actor, "open_project", project, after=snapshot(project))
+    return project
+
+
+def do_add_member(actor: User, project: Project, user: User, role: str) -> ProjectMember:
+    if role not in ProjectMember.Role.values:
+        raise ProjectError(f"role {role!r} is not one of {', '.join(ProjectMember.Role.values)}")
+    with transaction.atomic():
+        member, _ = ProjectMember.objects.update_or_create(
+            project=project, user=user, defaults={"role": role}
+        )
+        _touch(project)
+        record(actor, "add_project_member", project, after={"user": user.username, "role": role})
+    return member
+
+
+def do_update_step(
+    actor: User,
+    step: ProjectStep,
+    *,
+    version: int,
+    status: str,
+    answers: dict[str, str],
+    notes: str,
+    self_score: int | None,
+) -> ProjectStep:
+    """Save a step if nobody saved it since ``version`` was read; otherwise refuse."""
+    if status not in ProjectStep.Status.values:
+        raise ProjectError(
+            f"status {status!r} is not one of {', '.join(ProjectStep.Status.values)}"
+        )
+    if self_score is not None and self_score not in (1, 2, 3, 4, 5):
+        raise ProjectError("the self-evaluation score is 1 to 5, or blank")
+    before = snapshot(step)
+    with transaction.atomic():
+        changed = ProjectStep.objects.filter(pk=step.pk, version=version).update(
+            status=status,
+            answers=answers,
+            notes=notes,
+            self_score=self_score,
+            version=F("version") + 1,
+            updated_by=actor,
+            updated_at=timezone.now(),
+        )
+        if not changed:
+            latest = ProjectStep.objects.select_related("updated_by").get(pk=step.pk)
+            who = latest.updated_by.get_username() if latest.updated_by else "someone"
+            raise ConflictError(
+                f"{who} saved step {step.number} at {timezone.localtime(latest.updated_at):%H:%M} "
+                "while you were editing it. Your changes were not saved: copy them, reload the "
+                "step and apply them again."
+            )
+        step.refresh_from_db()
+        _touch(step.project)
+        record(actor, "update_step", step, before=before, after=snapshot(step))
+    return step
+
+
+def do_submit_for_review(actor: User, project: Project) -> None:
+    with transaction.atomic():
+        project.review_status = Project.Review.SUBMITTED
+        project.save(update_fields=["review_status"])
+        _touch(project)
+        record(actor, "submit_for_review", project, after={"dose": project.dose().mean})
+
+
+def do_review_project(
+    actor: User, project: Project, *, decision: str, comment: str, step_feedback: dict
+) -> Review:
+    """A supervisor scores the proforma against the rubric, comments per step, and signs off
+    or returns it. Every review is kept."""
+    if decision not in Review.Decision.values:
+        raise ProjectError(
+            f"decision {decision!r} is not one of {', '.join(Review.Decision.values)}"
+        )
+    if decision == Review.Decision.RETURNED and not comment.strip():
+        raise ProjectError("say what needs doing when returning a proforma")
+    scores = [f["score"] for f in step_feedback.values() if f.get("score") is not None]
+    if any(s not in (1, 2, 3, 4, 5) for s in scores):
+        raise ProjectError("review scores are 1 to 5, or blank")
+    with transaction.atomic():
+        review = Review.objects.create(
+            project=project,
+            reviewer=actor,
+            decision=decision,
+            comment=comment.strip(),
+            step_feedback=json.loads(json.dumps(step_feedback)),
+            team_dose=project.dose().mean,
+            reviewer_dose=sum(scores) / len(scores) if scores else None,
+        )
+        project.review_status = decision
+        project.save(update_fields=["review_status"])
+        _touch(project)
+        record(
+            actor,
+            "review_project",
+            project,
+            after={
+                "decision": decision,
+                "comment": review.comment,
+                "reviewer_dose": review.reviewer_dose,
+            },
+        )
+    return review
+
+
+def _touch(project: Project) -> None:
+    Project.objects.filter(pk=project.pk).update(last_activity=timezone.now())

@@ -1,0 +1,164 @@
+"""Intensive Engagement projects: a place, a process template, its steps, and reviews."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cached_property
+
+from django.conf import settings
+from django.db import models
+
+from placewise.lib.process_templates import DoseResult, Template, dose, parse_template
+
+
+class ProcessTemplate(models.Model):
+    """A process (LISP 8-step, West Mercia IE 8-step, SARA or a force's own) as data."""
+
+    slug = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=120)
+    definition = models.JSONField(help_text="The template file's content (see the README).")
+    is_default = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-is_default", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @cached_property
+    def parsed(self) -> Template:
+        return parse_template(self.definition, f"template {self.slug}")
+
+
+class Project(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        CLOSED = "closed", "Closed"
+
+    class Review(models.TextChoices):
+        NOT_SUBMITTED = "not_submitted", "Not yet reviewed"
+        SUBMITTED = "submitted", "Submitted for review"
+        SIGNED_OFF = "signed_off", "Signed off"
+        RETURNED = "returned", "Returned with feedback"
+
+    title = models.CharField(max_length=200)
+    area = models.ForeignKey("places.Area", on_delete=models.PROTECT, related_name="projects")
+    purpose = models.TextField()
+    template = models.ForeignKey(ProcessTemplate, on_delete=models.PROTECT, related_name="+")
+    team = models.ForeignKey(
+        "accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="projects"
+    )
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.ACTIVE)
+    review_status = models.CharField(
+        max_length=16, choices=Review.choices, default=Review.NOT_SUBMITTED
+    )
+    start_date = models.DateField()
+    plan_weeks = models.PositiveSmallIntegerField(default=40)
+    # The screening evidence a project was started from (step 1's justification).
+    screening_run = models.ForeignKey(
+        "screening.ScreeningRun",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="projects",
+    )
+    evidence = models.JSONField(default=dict, blank=True)
+    is_demo = models.BooleanField(default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_activity = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-last_activity", "-id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def end_date(self) -> dt.date:
+        return self.start_date + dt.timedelta(weeks=self.plan_weeks)
+
+    def week(self, today: dt.date | None = None) -> int:
+        """Which week of the plan today falls in (1-based; 0 before the start)."""
+        days = ((today or dt.date.today()) - self.start_date).days
+        return 0 if days < 0 else days // 7 + 1
+
+    def dose(self, steps=None) -> DoseResult:
+        rows = steps if steps is not None else self.steps.all()
+        return dose({s.number: s.self_score for s in rows}, self.template.parsed)
+
+
+class ProjectMember(models.Model):
+    class Role(models.TextChoices):
+        LEAD = "lead", "Lead"
+        MEMBER = "member", "Team member"
+        PARTNER = "partner", "Partner"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "user"], name="project_member_unique")
+        ]
+
+
+class ProjectStep(models.Model):
+    class Status(models.TextChoices):
+        NOT_STARTED = "not_started", "Not started"
+        IN_PROGRESS = "in_progress", "In progress"
+        DONE = "done", "Done"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="steps")
+    number = models.PositiveSmallIntegerField()
+    key = models.CharField(max_length=60)
+    title = models.CharField(max_length=200)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.NOT_STARTED)
+    answers = models.JSONField(default=dict, blank=True, help_text="Prompt number -> answer.")
+    notes = models.TextField(blank=True)
+    self_score = models.PositiveSmallIntegerField(null=True, blank=True)
+    # Optimistic locking: a save names the version it started from; a stale one is refused.
+    version = models.PositiveIntegerField(default=1)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["project", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "number"], name="project_step_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number}. {self.title}"
+
+    @property
+    def template_step(self):
+        return self.project.template.parsed.step(self.number)
+
+
+class Review(models.Model):
+    """A supervisor's review of the proforma: kept, never overwritten."""
+
+    class Decision(models.TextChoices):
+        SIGNED_OFF = "signed_off", "Signed off"
+        RETURNED = "returned", "Returned with feedback"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="reviews")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    decision = models.CharField(max_length=12, choices=Decision.choices)
+    comment = models.TextField(blank=True)
+    step_feedback = models.JSONField(default=dict, help_text="Step number -> score, comment.")
+    team_dose = models.FloatField(null=True, help_text="The team's own dose when reviewed.")
+    reviewer_dose = models.FloatField(null=True, help_text="The mean of the reviewer's scores.")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+app_name = "projects"
+urlpatterns = [
+    path("", views.project_list, name="list"),
+    path("new/", views.project_new, name="new"),
+    path("<int:project_id>/", views.project_detail, name="detail"),
+    path("<int:project_id>/steps/<int:number>/", views.step_edit, name="step"),
+    path("<int:project_id>/submit/", views.submit_for_review, name="submit"),
+    path("<int:project_id>/review/", views.review, name="review"),
+    path("<int:project_id>/history/", views.history, name="history"),
+]

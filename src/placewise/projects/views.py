@@ -1,0 +1,294 @@
+"""Project pages: lists, start a project, work through steps, supervisor review, history."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from placewise.accounts.access import AuthedRequest, role_required
+from placewise.accounts.models import AuditEntry, Role, Team
+from placewise.places.models import Area
+from placewise.places.views import access_area
+from placewise.screening.views import access_screening_run
+
+from . import actions
+from .access import access_project, can_edit, can_review, visible_projects
+from .models import ProcessTemplate, Project, ProjectStep, Review
+
+CASEWORK_ROLES = (Role.OFFICER, Role.SUPERVISOR, Role.ANALYST, Role.PARTNER, Role.ADMIN)
+casework_required = role_required(*CASEWORK_ROLES)
+SORTS = {"activity": "-last_activity", "title": "title", "start": "-start_date"}
+
+
+@casework_required
+def project_list(request: AuthedRequest) -> HttpResponse:
+    scope = request.GET.get("scope", "mine")
+    projects = visible_projects(request.user)
+    if scope == "mine":
+        projects = projects.filter(members__user=request.user)
+    elif scope == "team":
+        projects = projects.filter(team=request.user.team) if request.user.team else projects.none()
+    if request.GET.get("status") in Project.Status.values:
+        projects = projects.filter(status=request.GET["status"])
+    if request.GET.get("unit", "").isdigit():
+        projects = projects.filter(area__in=_areas_in_unit(int(request.GET["unit"])))
+    order = SORTS.get(request.GET.get("sort", "activity"), "-last_activity")
+    projects = (
+        projects.distinct()
+        .select_related("area", "template", "team")
+        .prefetch_related(
+            Prefetch("steps", ProjectStep.objects.only("id", "project_id", "number", "self_score"))
+        )
+    )
+    page = Paginator(projects.order_by(order, "-id"), 50).get_page(request.GET.get("page"))
+    rows = [(p, p.dose(p.steps.all())) for p in page]
+    if request.GET.get("sort") == "dose":
+        rows.sort(key=lambda r: -(r[1].mean or 0))
+    return render(
+        request,
+        "projects/list.html",
+        {
+            "page": page,
+            "rows": rows,
+            "scope": scope,
+            "sort": request.GET.get("sort", "activity"),
+            "units": Area.objects.filter(kind="unit").only("id", "name"),
+        },
+    )
+
+
+def _areas_in_unit(unit_id: int):
+    unit = Area.objects.filter(pk=unit_id).first()
+    if unit is None:
+        return Area.objects.none()
+    lsoas = Area.objects.filter(group_memberships__group=unit)
+    return Area.objects.filter(pk__in=[unit.pk]) | lsoas | unit.children.all()
+
+
+@role_required(Role.OFFICER, Role.SUPERVISOR, Role.ANALYST, Role.ADMIN)
+@require_http_methods(["GET", "POST"])
+def project_new(request: AuthedRequest) -> HttpResponse:
+    data = request.POST if request.method == "POST" else request.GET
+    area, run, evidence = _starting_point(request, data)
+    if request.method == "POST":
+        try:
+            project = actions.do_open_project(
+                request.user,
+                area=area,
+                title=data.get("title", ""),
+                purpose=data.get("purpose", ""),
+                template=_template(data.get("template")),
+                team=Team.objects.filter(pk=data.get("team") or 0).first(),
+                start_date=_date(data.get("start_date")),
+                plan_weeks=int(data.get("plan_weeks") or 40),
+                screening_run=run,
+                evidence=evidence,
+            )
+        except (actions.ProjectError, ValueError) as exc:
+            messages.error(request, f"The project was not started: {exc}")
+        else:
+            messages.success(request, f"{project.title} started.")
+            return redirect("projects:detail", project.pk)
+    return render(
+        request,
+        "projects/new.html",
+        {
+            "area": area,
+            "run": run,
+            "evidence": evidence,
+            "data": data,
+            "templates": ProcessTemplate.objects.all(),
+            "teams": Team.objects.all(),
+            "today": dt.date.today(),
+        },
+    )
+
+
+def _starting_point(request, data):
+    """An area, or a row of a saved screening run whose evidence becomes step 1's."""
+    run, evidence = None, {}
+    if data.get("screening_run"):
+        run = access_screening_run(request.user, data["screening_run"])
+        row = run.row(data.get("code", ""))
+        if row is None:
+            raise Http404("That place is not in the screening run")
+        evidence = {
+            "screening_run": run.pk,
+            "window": f"{run.start:%Y-%m} to {run.end:%Y-%m}",
+            **row,
+        }
+        kind = {"lsoa": "lsoa", "neighbourhood": "neighbourhood"}.get(run.level)
+        area = Area.objects.filter(kind=kind, code=row["code"]).first() if kind else None
+        if area is None:
+            raise Http404("Projects start from LSOA or neighbourhood screening rows")
+        return area, run, evidence
+    if not data.get("area"):
+        raise Http404("Start a project from an area page or a screening run")
+    return access_area(request.user, data["area"]), None, evidence
+
+
+def _template(slug: str | None) -> ProcessTemplate:
+    found = ProcessTemplate.objects.filter(slug=slug).first() if slug else None
+    found = found or ProcessTemplate.objects.order_by("-is_default", "name").first()
+    if found is None:
+        raise actions.ProjectError("no process templates are loaded (run placewise migrate)")
+    return found
+
+
+def _date(text: str | None) -> dt.date | None:
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise actions.ProjectError(f"start date {text!r} is not a date (YYYY-MM-DD)") from None
+
+
+@casework_required
+def project_detail(request: AuthedRequest, project_id: int) -> HttpResponse:
+    project = access_project(request.user, project_id)
+    steps = list(project.steps.select_related("updated_by"))
+    template = project.template.parsed
+    rows = [(s, template.step(s.number)) for s in steps]
+    return render(
+        request,
+        "projects/detail.html",
+        {
+            "project": project,
+            "rows": rows,
+            "dose": project.dose(steps),
+            "members": project.members.select_related("user"),
+            "reviews": project.reviews.select_related("reviewer")[:10],
+            "can_edit": can_edit(request.user, project),
+            "can_review": can_review(request.user, project),
+            "week": project.week(),
+        },
+    )
+
+
+@casework_required
+@require_http_methods(["GET", "POST"])
+def step_edit(request: AuthedRequest, project_id: int, number: int) -> HttpResponse:
+    project = access_project(request.user, project_id, write=request.method == "POST")
+    step = project.steps.filter(number=number).first()
+    if step is None:
+        raise Http404("No such step")
+    template_step = project.template.parsed.step(step.number)
+    if request.method == "POST":
+        answers = {
+            str(i): request.POST.get(f"answer_{i}", "").strip()
+            for i in range(len(template_step.prompts))
+        }
+        score = request.POST.get("self_score", "")
+        try:
+            actions.do_update_step(
+                request.user,
+                step,
+                version=int(request.POST.get("version", 0)),
+                status=request.POST.get("status", step.status),
+                answers=answers,
+                notes=request.POST.get("notes", ""),
+                self_score=int(score) if score else None,
+            )
+        except actions.ConflictError as exc:
+            messages.error(request, str(exc))
+            return render(
+                request,
+                "projects/step.html",
+                _step_context(request, project, step, template_step, submitted=request.POST),
+                status=409,
+            )
+        except (actions.ProjectError, ValueError) as exc:
+            messages.error(request, f"Not saved: {exc}")
+        else:
+            messages.success(request, f"Step {step.number} saved.")
+            return redirect("projects:detail", project.pk)
+    return render(
+        request, "projects/step.html", _step_context(request, project, step, template_step)
+    )
+
+
+def _step_context(request, project, step, template_step, submitted=None) -> dict:
+    answers = step.answers or {}
+    prompts = [
+        (i, text, (submitted or {}).get(f"answer_{i}", answers.get(str(i), "")))
+        for i, text in enumerate(template_step.prompts)
+    ]
+    return {
+        "project": project,
+        "step": step,
+        "tstep": template_step,
+        "prompts": prompts,
+        "levels": list(template_step.rubric_levels().items()),
+        "can_edit": can_edit(request.user, project),
+        "submitted": submitted,
+        "statuses": ProjectStep.Status.choices,
+    }
+
+
+@casework_required
+@require_http_methods(["POST"])
+def submit_for_review(request: AuthedRequest, project_id: int) -> HttpResponse:
+    project = access_project(request.user, project_id, write=True)
+    actions.do_submit_for_review(request.user, project)
+    messages.success(request, "Submitted to your supervisor for review.")
+    return redirect("projects:detail", project.pk)
+
+
+@role_required(Role.SUPERVISOR, Role.ADMIN)
+@require_http_methods(["GET", "POST"])
+def review(request: AuthedRequest, project_id: int) -> HttpResponse:
+    project = access_project(request.user, project_id)
+    if not can_review(request.user, project):
+        raise Http404("No such project")
+    steps = list(project.steps.all())
+    template = project.template.parsed
+    if request.method == "POST":
+        feedback = {}
+        for s in steps:
+            score = request.POST.get(f"score_{s.number}", "")
+            feedback[str(s.number)] = {
+                "score": int(score) if score.isdigit() else None,
+                "comment": request.POST.get(f"comment_{s.number}", ""),
+            }
+        try:
+            actions.do_review_project(
+                request.user,
+                project,
+                decision=request.POST.get("decision", ""),
+                comment=request.POST.get("comment", ""),
+                step_feedback=feedback,
+            )
+        except actions.ProjectError as exc:
+            messages.error(request, f"Review not saved: {exc}")
+        else:
+            messages.success(request, "Review saved; the team sees it on their home page.")
+            return redirect("projects:detail", project.pk)
+    rows = [(s, template.step(s.number)) for s in steps]
+    return render(
+        request,
+        "projects/review.html",
+        {
+            "project": project,
+            "rows": rows,
+            "dose": project.dose(steps),
+            "decisions": Review.Decision.choices,
+        },
+    )
+
+
+@casework_required
+def history(request: AuthedRequest, project_id: int) -> HttpResponse:
+    project = access_project(request.user, project_id)
+    step_ids = [str(pk) for pk in project.steps.values_list("pk", flat=True)]
+    entries = AuditEntry.objects.filter(
+        object_type="projects.project", object_id=str(project.pk)
+    ) | AuditEntry.objects.filter(object_type="projects.projectstep", object_id__in=step_ids)
+    page = Paginator(entries.order_by("-at", "-id"), 50).get_page(request.GET.get("page"))
+    return render(request, "projects/history.html", {"project": project, "page": page})

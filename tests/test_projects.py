@@ -1,0 +1,177 @@
+"""IE projects: starting one, working through steps, dose, locking, review and access."""
+
+from __future__ import annotations
+
+import pytest
+
+from placewise.accounts.models import AuditEntry
+from placewise.places.models import Area, AreaKind
+from placewise.projects.models import Project, ProjectMember, Review
+from placewise.screening.models import ScreeningRun
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def lsoa(db):
+    return Area.objects.get(kind=AreaKind.LSOA, code="E01013600")
+
+
+def start(client, area, **extra):
+    data = {
+        "area": area.pk,
+        "title": "Clock Tower IE",
+        "purpose": "Reduce ASB and fear",
+        "template": "lisp-8-step",
+        "plan_weeks": "40",
+        **extra,
+    }
+    response = client.post("/projects/new/", data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    return Project.objects.get(pk=int(response["Location"].rstrip("/").split("/")[-1]))
+
+
+def save_step(client, project, number, version, **fields):
+    data = {"version": version, "status": "in_progress", "notes": "", "self_score": "", **fields}
+    return client.post(f"/projects/{project.pk}/steps/{number}/", data)
+
+
+def test_start_a_project_from_an_area(client_for, personas, lsoa):
+    project = start(client_for("officer"), lsoa)
+    assert project.steps.count() == 8 and project.template.slug == "lisp-8-step"
+    assert list(project.steps.values_list("title", flat=True))[2] == "Stakeholders and networks"
+    assert project.members.get().user == personas["officer"]
+    assert project.plan_weeks == 40 and project.team == personas["officer"].team
+    assert AuditEntry.objects.filter(action="open_project", object_id=str(project.pk)).exists()
+
+
+def test_start_from_a_screening_row_attaches_the_evidence(client_for, lsoa):
+    row = {
+        "code": lsoa.code,
+        "name": lsoa.name,
+        "rank": 3,
+        "score": 0.9,
+        "incidents": 120,
+        "harm": 9000.0,
+        "trend": 1.4,
+        "trend_direction": "up",
+        "hotspot": True,
+    }
+    run = ScreeningRun.objects.create(
+        level="lsoa",
+        start="2021-10-01",
+        end="2021-11-01",
+        scope="force",
+        harm_scheme="x",
+        neighbours="queen",
+        rows=[row],
+        place_count=1,
+    )
+    c = client_for("supervisor")
+    page = c.get(f"/projects/new/?screening_run={run.pk}&code={lsoa.code}").content.decode()
+    assert "It becomes step 1" in page
+    project = start(c, lsoa, screening_run=run.pk, code=lsoa.code)
+    assert project.screening_run == run and project.evidence["rank"] == 3
+    detail = c.get(f"/projects/{project.pk}/").content.decode()
+    assert "Step 1 evidence, screening run" in detail and "Gi* hotspot" in detail
+
+
+def test_other_templates_and_bad_input(client_for, lsoa):
+    c = client_for("officer")
+    assert start(c, lsoa, template="sara").steps.count() == 4
+    assert start(c, lsoa, template="west-mercia-ie-8-step").steps.count() == 8
+    page = c.post("/projects/new/", {"area": lsoa.pk, "title": "", "purpose": "x"}, follow=True)
+    assert "The project was not started: a project needs a title" in page.content.decode()
+    page = c.post(
+        "/projects/new/",
+        {"area": lsoa.pk, "title": "T", "purpose": "x", "plan_weeks": "500"},
+        follow=True,
+    )
+    assert "give 1 to 156 weeks" in page.content.decode()
+
+
+def test_steps_scores_and_dose(client_for, lsoa):
+    c = client_for("officer")
+    project = start(c, lsoa)
+    for number, score in [(1, 3), (2, 2), (3, 3)]:
+        response = save_step(
+            c, project, number, 1, self_score=str(score), answer_0=f"Answer for step {number}"
+        )
+        assert response.status_code == 302
+    project.refresh_from_db()
+    dose = project.dose()
+    assert dose.mean == pytest.approx(8 / 3) and dose.scored == 3 and dose.total == 8
+    detail = c.get(f"/projects/{project.pk}/").content.decode()
+    assert 'id="dose">2.7<' in detail and "3 of 8 steps scored" in detail
+    step = c.get(f"/projects/{project.pk}/steps/3/").content.decode()
+    assert "Highly connected, highly capable people are engaged" in step  # rubric wording
+    listing = c.get("/projects/?scope=mine").content.decode()
+    assert "Clock Tower IE" in listing and "2.7 out of 5" in listing
+
+
+def test_second_save_of_the_same_step_is_refused(client_for, personas, lsoa):
+    first, second = client_for("officer"), client_for("supervisor")
+    project = start(first, lsoa)
+    ProjectMember.objects.create(project=project, user=personas["supervisor"])
+    assert save_step(first, project, 1, 1, notes="mine").status_code == 302
+    clash = save_step(second, project, 1, 1, notes="theirs")
+    assert clash.status_code == 409
+    assert "while you were editing it. Your changes were not saved" in clash.content.decode()
+    assert "theirs" in clash.content.decode()  # what they typed is still on the page
+    assert project.steps.get(number=1).notes == "mine"
+
+
+def test_partner_sees_only_their_projects_and_resident_none(client_for, personas, lsoa):
+    project = start(client_for("officer"), lsoa)
+    assert client_for("partner").get(f"/projects/{project.pk}/").status_code == 404
+    assert (
+        "Clock Tower IE" not in client_for("partner").get("/projects/?scope=all").content.decode()
+    )
+    ProjectMember.objects.create(project=project, user=personas["partner"], role="partner")
+    partner = client_for("partner")
+    assert partner.get(f"/projects/{project.pk}/").status_code == 200
+    assert save_step(partner, project, 2, 1, notes="Council view").status_code == 302
+    assert client_for("resident").get(f"/projects/{project.pk}/").status_code == 403
+    # A police officer outside the project may read it but not change it.
+    assert client_for("analyst").get(f"/projects/{project.pk}/").status_code == 200
+    assert save_step(client_for("analyst"), project, 3, 1).status_code == 404
+
+
+def test_supervisor_review_feedback_reaches_the_officer(client_for, lsoa):
+    officer = client_for("officer")
+    project = start(officer, lsoa)
+    save_step(officer, project, 1, 1, self_score="4")
+    officer.post(f"/projects/{project.pk}/submit/")
+    project.refresh_from_db()
+    assert project.review_status == "submitted"
+    supervisor = client_for("supervisor")
+    refused = supervisor.post(
+        f"/projects/{project.pk}/review/", {"decision": "returned"}, follow=True
+    )
+    assert "say what needs doing" in refused.content.decode()
+    supervisor.post(
+        f"/projects/{project.pk}/review/",
+        {
+            "decision": "returned",
+            "comment": "Step 1 needs long-term data, not last month's.",
+            "score_1": "2",
+            "comment_1": "Use the screening run",
+        },
+    )
+    review = Review.objects.get()
+    assert review.reviewer_dose == 2 and review.team_dose == 4
+    assert review.step_feedback["1"] == {"score": 2, "comment": "Use the screening run"}
+    project.refresh_from_db()
+    assert project.review_status == "returned"
+    home = officer.get("/").content.decode()
+    assert 'id="review-feedback"' in home and "Step 1 needs long-term data" in home
+    supervisor.post(f"/projects/{project.pk}/review/", {"decision": "signed_off", "comment": ""})
+    assert Review.objects.count() == 2  # every review is kept
+
+
+def test_history_lists_every_change(client_for, lsoa):
+    c = client_for("officer")
+    project = start(c, lsoa)
+    save_step(c, project, 1, 1, notes="First look at the data")
+    text = c.get(f"/projects/{project.pk}/history/").content.decode()
+    assert "open_project" in text and "update_step" in text and "First look at the data" in text
