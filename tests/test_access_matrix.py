@@ -63,6 +63,10 @@ EXPECTED = {
     "projects:history": (POLICE, {"partner": 404, "resident": 403}, 302),
     "projects:submit": (set(), {"resident": 403, "default": 405}, 302),  # POST only
     "projects:review": ({"supervisor", "admin"}, 403, 302),
+    "projects:action_add": (set(), {"resident": 403, "default": 405}, 302),
+    "projects:action_update": (set(), {"resident": 403, "default": 405}, 302),
+    "projects:escalation_add": (set(), {"resident": 403, "default": 405}, 302),
+    "projects:escalation_resolve": (set(), {"resident": 403, "default": 405}, 302),
 }
 
 
@@ -134,6 +138,8 @@ def test_access_matrix(client_for):
         "code": lsoa.code,
         "project_id": project.pk,
         "number": 1,
+        "action_id": 1,
+        "escalation_id": 1,
     }
     failures = []
     for name, route in all_routes():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from placewise.accounts.models import AuditEntry
+from placewise.incidents.models import Incident
 from placewise.places.models import Area, AreaKind
 from placewise.projects.models import Project, ProjectMember, Review
 from placewise.screening.models import ScreeningRun
@@ -175,3 +176,56 @@ def test_history_lists_every_change(client_for, lsoa):
     save_step(c, project, 1, 1, notes="First look at the data")
     text = c.get(f"/projects/{project.pk}/history/").content.decode()
     assert "open_project" in text and "update_step" in text and "First look at the data" in text
+
+
+def test_actions_escalations_and_the_home_page(client_for, personas, lsoa):
+    import datetime as dt
+
+    from placewise.projects.models import Action, Escalation
+
+    officer, supervisor = client_for("officer"), client_for("supervisor")
+    project = start(officer, lsoa, start_date="2021-11-01")  # the data holds Oct and Nov 2021
+    me = personas["officer"].pk
+    officer.post(
+        f"/projects/{project.pk}/actions/",
+        {
+            "title": "Door-knock Hobill Close",
+            "owner": me,
+            "due": "2021-01-15",
+            "success_measure": "Fewer ASB reports",
+            "measure_category": "Anti-social behaviour",
+        },
+    )
+    officer.post(f"/projects/{project.pk}/actions/", {"title": "", "owner": me})
+    action = Action.objects.get()
+    assert action.is_overdue(dt.date(2026, 1, 1)) and action.owner == personas["officer"]
+    officer.post(
+        f"/projects/{project.pk}/escalations/",
+        {
+            "risk": "Landlord will not engage",
+            "approach": "Council housing team",
+            "level": "partnership",
+            "owner": me,
+        },
+    )
+    escalation = Escalation.objects.get()
+    for client in (officer, supervisor):  # the owner and the team's supervisor
+        home = client.get("/").content.decode()
+        assert "Door-knock Hobill Close" in home and "Landlord will not engage" in home
+    detail = officer.get(f"/projects/{project.pk}/").content.decode()
+    asb = Incident.objects.filter(lsoa_code=lsoa.code, category="Anti-social behaviour")
+    during, before = asb.filter(month="2021-11-01").count(), asb.filter(month="2021-10-01").count()
+    assert "overdue" in detail
+    assert (
+        f"Anti-social behaviour: {during} in the 1 months since the start, {before} in the 1 before"
+    ) in detail
+    officer.post(f"/projects/{project.pk}/actions/{action.pk}/", {"status": "done"})
+    officer.post(
+        f"/projects/{project.pk}/escalations/{escalation.pk}/resolve/",
+        {"outcome": "Met the landlord; CCTV agreed"},
+    )
+    home = officer.get("/").content.decode()
+    assert "Door-knock Hobill Close" not in home and "Landlord will not engage" not in home
+    assert AuditEntry.objects.filter(action="resolve_escalation").exists()
+    outsider = client_for("analyst")  # may read, may not change
+    assert outsider.post(f"/projects/{project.pk}/actions/", {"title": "x"}).status_code == 404

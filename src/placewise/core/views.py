@@ -5,10 +5,11 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 
 from placewise.accounts.access import AuthedRequest, role_required, staff_required
 from placewise.accounts.models import AuditEntry, Role
@@ -22,7 +23,8 @@ from placewise.places.stats import (
     home_force,
     map_lsoas,
 )
-from placewise.projects.models import Project, Review
+from placewise.projects.access import visible_projects
+from placewise.projects.models import Action, Escalation, Project, Review
 
 
 @staff_required
@@ -48,6 +50,7 @@ def home(request: AuthedRequest) -> HttpResponse:
     others = Area.objects.filter(kind__in=[AreaKind.IMPACT_AREA, AreaKind.CUSTOM])
     scheme = default_scheme()
     mine = Project.objects.filter(members__user=request.user).select_related("area")
+    overdue, escalations = _attention(request.user)
     feedback = Review.objects.filter(project__members__user=request.user).select_related(
         "project", "reviewer"
     )[:5]
@@ -68,9 +71,27 @@ def home(request: AuthedRequest) -> HttpResponse:
             "force": force,
             "my_projects": mine.order_by("-last_activity")[:8],
             "feedback": feedback,
+            "overdue": overdue,
+            "open_escalations": escalations,
             "lsoa_count": map_lsoas(force).count(),
         },
     )
+
+
+def _attention(user):
+    """Overdue actions and open escalations a user owns, or, for a supervisor, their team's."""
+    today = timezone.localdate()
+    projects = visible_projects(user)
+    mine = Q(owner=user)
+    if user.has_role(Role.SUPERVISOR) and user.team_id:
+        mine |= Q(project__team_id=user.team_id)
+    overdue = Action.objects.filter(
+        mine, project__in=projects, status__in=Action.OPEN, due__lt=today
+    ).select_related("project", "owner")[:20]
+    escalations = Escalation.objects.filter(
+        mine, project__in=projects, status=Escalation.Status.OPEN
+    ).select_related("project", "owner")[:20]
+    return overdue, escalations
 
 
 class ThrottledLoginView(auth_views.LoginView):

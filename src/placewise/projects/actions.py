@@ -14,7 +14,15 @@ from placewise.accounts.models import Team, User
 from placewise.lib.process_templates import DEFAULT_TEMPLATE, load_bundled
 from placewise.places.models import Area
 
-from .models import ProcessTemplate, Project, ProjectMember, ProjectStep, Review
+from .models import (
+    Action,
+    Escalation,
+    ProcessTemplate,
+    Project,
+    ProjectMember,
+    ProjectStep,
+    Review,
+)
 
 
 class ProjectError(ValueError):
@@ -184,3 +192,61 @@ def do_review_project(
 
 def _touch(project: Project) -> None:
     Project.objects.filter(pk=project.pk).update(last_activity=timezone.now())
+
+
+def _check_owner(project: Project, owner: User | None) -> None:
+    """Owners are project members (partners included) or the team's staff."""
+    if owner is None:
+        return
+    if not project.members.filter(user=owner).exists() and owner.team_id != project.team_id:
+        raise ProjectError(f"{owner.get_username()} is not a member of this project")
+
+
+def do_add_action(actor: User, project: Project, **fields) -> Action:
+    if not str(fields.get("title", "")).strip():
+        raise ProjectError("an action needs a title")
+    _check_owner(project, fields.get("owner"))
+    with transaction.atomic():
+        action = Action.objects.create(project=project, **fields)
+        _touch(project)
+        record(actor, "add_action", action, after=snapshot(action))
+    return action
+
+
+def do_update_action(actor: User, action: Action, **fields) -> Action:
+    if "status" in fields and fields["status"] not in Action.Status.values:
+        raise ProjectError(f"status must be one of {', '.join(Action.Status.values)}")
+    _check_owner(action.project, fields.get("owner", action.owner))
+    before = snapshot(action)
+    with transaction.atomic():
+        for key, value in fields.items():
+            setattr(action, key, value)
+        action.save()
+        _touch(action.project)
+        record(actor, "update_action", action, before=before, after=snapshot(action))
+    return action
+
+
+def do_add_escalation(actor: User, project: Project, **fields) -> Escalation:
+    if not str(fields.get("risk", "")).strip():
+        raise ProjectError("say what the risk or blocker is")
+    if fields.get("level") not in Escalation.Level.values:
+        raise ProjectError(f"level must be one of {', '.join(Escalation.Level.values)}")
+    _check_owner(project, fields.get("owner"))
+    with transaction.atomic():
+        escalation = Escalation.objects.create(project=project, **fields)
+        _touch(project)
+        record(actor, "add_escalation", escalation, after=snapshot(escalation))
+    return escalation
+
+
+def do_resolve_escalation(actor: User, escalation: Escalation, outcome: str) -> Escalation:
+    if not outcome.strip():
+        raise ProjectError("record the outcome when resolving an escalation")
+    before = snapshot(escalation)
+    with transaction.atomic():
+        escalation.status, escalation.outcome = Escalation.Status.RESOLVED, outcome.strip()
+        escalation.save()
+        _touch(escalation.project)
+        record(actor, "resolve_escalation", escalation, before=before, after=snapshot(escalation))
+    return escalation

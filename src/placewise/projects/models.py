@@ -81,6 +81,9 @@ class Project(models.Model):
     def end_date(self) -> dt.date:
         return self.start_date + dt.timedelta(weeks=self.plan_weeks)
 
+    def get_absolute_url(self) -> str:
+        return f"/projects/{self.pk}/"
+
     def week(self, today: dt.date | None = None) -> int:
         """Which week of the plan today falls in (1-based; 0 before the start)."""
         days = ((today or dt.date.today()) - self.start_date).days
@@ -162,3 +165,74 @@ class Review(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+
+
+class Action(models.Model):
+    """An intervention (step 7): who, by when, and how success will be measured."""
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", "Planned"
+        IN_PROGRESS = "in_progress", "In progress"
+        DONE = "done", "Done"
+        DROPPED = "dropped", "Dropped"
+
+    OPEN = (Status.PLANNED, Status.IN_PROGRESS)
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="actions")
+    title = models.CharField(max_length=200)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="project_actions",
+    )  # fmt: skip
+    due = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PLANNED)
+    success_measure = models.CharField(max_length=300, blank=True)
+    how_measured = models.CharField(max_length=300, blank=True)
+    # A data measure in the place, so progress is computed rather than typed.
+    measure_category = models.CharField(max_length=40, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["due", "id"]
+        indexes = [models.Index(fields=["owner", "status", "due"], name="action_owner_due")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def is_overdue(self, today: dt.date | None = None) -> bool:
+        return (
+            self.status in self.OPEN
+            and self.due is not None
+            and self.due < (today or dt.date.today())
+        )
+
+
+class Escalation(models.Model):
+    """A risk or blocker (step 8) and who must be approached about it."""
+
+    class Level(models.TextChoices):
+        SERGEANT = "sergeant", "Sergeant"
+        INSPECTOR = "inspector", "Inspector"
+        PARTNERSHIP = "partnership", "Partnership"
+        SENIOR = "senior", "Senior leader"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        RESOLVED = "resolved", "Resolved"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="escalations")
+    risk = models.CharField(max_length=300, help_text="What would make an intervention fail.")
+    approach = models.CharField(max_length=300, blank=True, help_text="Who must be approached.")
+    level = models.CharField(max_length=12, choices=Level.choices, default=Level.SERGEANT)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="project_escalations",
+    )  # fmt: skip
+    due = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    outcome = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["status", "due", "id"]

@@ -11,4 +11,12 @@ urlpatterns = [
     path("<int:project_id>/submit/", views.submit_for_review, name="submit"),
     path("<int:project_id>/review/", views.review, name="review"),
     path("<int:project_id>/history/", views.history, name="history"),
+    path("<int:project_id>/actions/", views.action_add, name="action_add"),
+    path("<int:project_id>/actions/<int:action_id>/", views.action_update, name="action_update"),
+    path("<int:project_id>/escalations/", views.escalation_add, name="escalation_add"),
+    path(
+        "<int:project_id>/escalations/<int:escalation_id>/resolve/",
+        views.escalation_resolve,
+        name="escalation_resolve",
+    ),
 ]

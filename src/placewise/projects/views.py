@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
@@ -13,13 +14,15 @@ from django.views.decorators.http import require_http_methods
 
 from placewise.accounts.access import AuthedRequest, role_required
 from placewise.accounts.models import AuditEntry, Role, Team
+from placewise.lib.policeuk import POLICE_UK_CATEGORIES
+from placewise.places import stats
 from placewise.places.models import Area
 from placewise.places.views import access_area
 from placewise.screening.views import access_screening_run
 
 from . import actions
 from .access import access_project, can_edit, can_review, visible_projects
-from .models import ProcessTemplate, Project, ProjectStep, Review
+from .models import Action, Escalation, ProcessTemplate, Project, ProjectStep, Review
 
 CASEWORK_ROLES = (Role.OFFICER, Role.SUPERVISOR, Role.ANALYST, Role.PARTNER, Role.ADMIN)
 casework_required = role_required(*CASEWORK_ROLES)
@@ -168,6 +171,12 @@ def project_detail(request: AuthedRequest, project_id: int) -> HttpResponse:
             "can_edit": can_edit(request.user, project),
             "can_review": can_review(request.user, project),
             "week": project.week(),
+            "actions": _actions_with_progress(project),
+            "escalations": project.escalations.select_related("owner"),
+            "action_statuses": Action.Status.choices,
+            "levels": Escalation.Level.choices,
+            "categories": POLICE_UK_CATEGORIES,
+            "today": dt.date.today(),
         },
     )
 
@@ -292,3 +301,117 @@ def history(request: AuthedRequest, project_id: int) -> HttpResponse:
     ) | AuditEntry.objects.filter(object_type="projects.projectstep", object_id__in=step_ids)
     page = Paginator(entries.order_by("-at", "-id"), 50).get_page(request.GET.get("page"))
     return render(request, "projects/history.html", {"project": project, "page": page})
+
+
+def _owner(project: Project, user_id: str | None):
+    if not user_id:
+        return None
+    member = project.members.select_related("user").filter(user_id=user_id).first()
+    if member is None:
+        raise actions.ProjectError("choose the owner from the project's members")
+    return member.user
+
+
+def _due(text: str | None) -> dt.date | None:
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise actions.ProjectError(f"due date {text!r} is not a date (YYYY-MM-DD)") from None
+
+
+@casework_required
+@require_http_methods(["POST"])
+def action_add(request: AuthedRequest, project_id: int) -> HttpResponse:
+    project = access_project(request.user, project_id, write=True)
+    p = request.POST
+    try:
+        actions.do_add_action(
+            request.user, project, title=p.get("title", "").strip(),
+            owner=_owner(project, p.get("owner")), due=_due(p.get("due")),
+            success_measure=p.get("success_measure", "").strip(),
+            how_measured=p.get("how_measured", "").strip(),
+            measure_category=p.get("measure_category", ""),
+        )  # fmt: skip
+    except actions.ProjectError as exc:
+        messages.error(request, f"Action not added: {exc}")
+    return redirect(f"{project.get_absolute_url()}#actions")
+
+
+@casework_required
+@require_http_methods(["POST"])
+def action_update(request: AuthedRequest, project_id: int, action_id: int) -> HttpResponse:
+    project = access_project(request.user, project_id, write=True)
+    action = project.actions.filter(pk=action_id).first()
+    if action is None:
+        raise Http404("No such action")
+    try:
+        actions.do_update_action(request.user, action, status=request.POST.get("status", ""))
+    except actions.ProjectError as exc:
+        messages.error(request, f"Not saved: {exc}")
+    return redirect(f"{project.get_absolute_url()}#actions")
+
+
+@casework_required
+@require_http_methods(["POST"])
+def escalation_add(request: AuthedRequest, project_id: int) -> HttpResponse:
+    project = access_project(request.user, project_id, write=True)
+    p = request.POST
+    try:
+        actions.do_add_escalation(
+            request.user, project, risk=p.get("risk", "").strip(),
+            approach=p.get("approach", "").strip(), level=p.get("level", ""),
+            owner=_owner(project, p.get("owner")), due=_due(p.get("due")),
+        )  # fmt: skip
+    except actions.ProjectError as exc:
+        messages.error(request, f"Escalation not added: {exc}")
+    return redirect(f"{project.get_absolute_url()}#escalations")
+
+
+@casework_required
+@require_http_methods(["POST"])
+def escalation_resolve(request: AuthedRequest, project_id: int, escalation_id: int) -> HttpResponse:
+    project = access_project(request.user, project_id, write=True)
+    escalation = project.escalations.filter(pk=escalation_id).first()
+    if escalation is None:
+        raise Http404("No such escalation")
+    try:
+        actions.do_resolve_escalation(request.user, escalation, request.POST.get("outcome", ""))
+    except actions.ProjectError as exc:
+        messages.error(request, f"Not resolved: {exc}")
+    return redirect(f"{project.get_absolute_url()}#escalations")
+
+
+def _actions_with_progress(project: Project) -> list[tuple[Action, dict | None]]:
+    """Each action, with its data measure computed in the place: the category's incidents
+    since the project started against the same number of months before it."""
+    rows = []
+    span = stats.data_range(stats.force_name_of(project.area))
+    for action in project.actions.select_related("owner"):
+        rows.append((action, _progress(project, action.measure_category, span)))
+    return rows
+
+
+def _progress(project: Project, category: str, span) -> dict | None:
+    if not category or span is None:
+        return None
+    start = project.start_date.replace(day=1)
+    last = span[1]
+    if last < start:
+        return {"note": "no data yet for months since the project started"}
+    after = stats.Period(start, last)
+    months = after.months
+    before_start = (pd.Timestamp(start) - pd.DateOffset(months=months)).date()
+    before_end = (pd.Timestamp(start) - pd.DateOffset(months=1)).date()
+    if before_start < span[0]:
+        return {"note": "not enough data before the project started to compare"}
+
+    def total(period):
+        return sum(n for (m, c), n in stats.counts(project.area, period).items() if c == category)
+
+    return {
+        "before": total(stats.Period(before_start, before_end)),
+        "during": total(after),
+        "months": months,
+    }
