@@ -63,6 +63,12 @@ EXPECTED = {
     "projects:history": (POLICE, {"partner": 404, "resident": 403}, 302),
     "projects:submit": (set(), {"resident": 403, "default": 405}, 302),  # POST only
     "projects:review": ({"supervisor", "admin"}, 403, 302),
+    "projects:network": (POLICE, {"partner": 404, "resident": 403}, 302),
+    "projects:assets_csv": (POLICE, {"partner": 404, "resident": 403}, 302),
+    "projects:assets_geojson": (POLICE, {"partner": 404, "resident": 403}, 302),
+    "projects:asset_add": (set(), {"resident": 403, "default": 405}, 302),
+    "projects:stakeholder_add": (set(), {"resident": 403, "default": 405}, 302),
+    "projects:relationship_add": (set(), {"resident": 403, "default": 405}, 302),
     "projects:action_add": (set(), {"resident": 403, "default": 405}, 302),
     "projects:action_update": (set(), {"resident": 403, "default": 405}, 302),
     "projects:escalation_add": (set(), {"resident": 403, "default": 405}, 302),

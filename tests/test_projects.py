@@ -229,3 +229,68 @@ def test_actions_escalations_and_the_home_page(client_for, personas, lsoa):
     assert AuditEntry.objects.filter(action="resolve_escalation").exists()
     outsider = client_for("analyst")  # may read, may not change
     assert outsider.post(f"/projects/{project.pk}/actions/", {"title": "x"}).status_code == 404
+
+
+def test_assets_stakeholders_and_network(client_for, personas, lsoa):
+    import csv
+    import io
+    import json
+
+    officer = client_for("officer")
+    project = start(officer, lsoa)
+    base = f"/projects/{project.pk}"
+    officer.post(
+        f"{base}/assets/",
+        {
+            "name": "St Martin's Hall",
+            "category": "physical",
+            "longitude": "-1.135",
+            "latitude": "52.634",
+            "contact": "warden 0116 000",
+            "consent_recorded": "verbal, 1 Nov",
+            "highly_connected": "on",
+        },
+    )
+    officer.post(
+        f"{base}/assets/",
+        {
+            "name": "Residents' group",
+            "category": "associations",
+            "contact": "chair@example.org",
+            "consent_recorded": "email",
+            "consent_to_share": "on",
+        },
+    )
+    refused = officer.post(
+        f"{base}/assets/", {"name": "X", "category": "physical", "contact": "07000"}, follow=True
+    )
+    assert "record how consent was given" in refused.content.decode()
+    rows = list(csv.DictReader(io.StringIO(officer.get(f"{base}/assets.csv").content.decode())))
+    contacts = {r["name"]: r["contact"] for r in rows}
+    assert contacts == {"St Martin's Hall": "", "Residents' group": "chair@example.org"}
+    geo = json.loads(officer.get(f"{base}/assets.geojson").content)
+    points = {f["properties"]["name"]: f["geometry"] for f in geo["features"]}
+    assert points["St Martin's Hall"]["coordinates"] == [-1.135, 52.634]
+    assert points["Residents' group"] is None  # no location given
+    for name in ("Hub", "Ann", "Bob", "Cat"):
+        officer.post(
+            f"{base}/stakeholders/",
+            {
+                "name": name,
+                "influence": "3",
+                "contact": f"{name}@example.org",
+                "consent_recorded": "form",
+            },
+        )
+    ids = dict(project.stakeholders.values_list("name", "pk"))
+    for other in ("Ann", "Bob", "Cat"):
+        officer.post(f"{base}/relationships/", {"source": ids["Hub"], "target": ids[other]})
+    page = officer.get(f"{base}/network/").content.decode()
+    table = page[page.index("<th>Interests</th>") :]
+    assert table.index("Hub") < table.index("Ann")  # the most connected first
+    assert "Hub@example.org" in page and "<svg" in page
+    # A police reader who is not a member sees the network but not personal details.
+    outsider = client_for("analyst").get(f"{base}/network/").content.decode()
+    assert "Hub" in outsider and "Hub@example.org" not in outsider
+    audit = AuditEntry.objects.filter(action="add_stakeholder").first()
+    assert "contact" not in audit.after

@@ -16,12 +16,15 @@ from placewise.places.models import Area
 
 from .models import (
     Action,
+    Asset,
     Escalation,
     ProcessTemplate,
     Project,
     ProjectMember,
     ProjectStep,
+    Relationship,
     Review,
+    Stakeholder,
 )
 
 
@@ -250,3 +253,65 @@ def do_resolve_escalation(actor: User, escalation: Escalation, outcome: str) -> 
         _touch(escalation.project)
         record(actor, "resolve_escalation", escalation, before=before, after=snapshot(escalation))
     return escalation
+
+
+UK_BOUNDS = (-11.0, 49.0, 3.0, 61.5)
+
+
+def _check_point(longitude, latitude) -> None:
+    if longitude is None and latitude is None:
+        return
+    if longitude is None or latitude is None:
+        raise ProjectError("give both longitude and latitude, or neither")
+    west, south, east, north = UK_BOUNDS
+    if not (west <= longitude <= east and south <= latitude <= north):
+        raise ProjectError(f"{longitude}, {latitude} is not a point in the United Kingdom")
+
+
+def do_add_asset(actor: User, project: Project, **fields) -> Asset:
+    if not str(fields.get("name", "")).strip():
+        raise ProjectError("an asset needs a name")
+    if fields.get("category") not in Asset.Category.values:
+        raise ProjectError(f"category must be one of {', '.join(Asset.Category.values)}")
+    _check_point(fields.get("longitude"), fields.get("latitude"))
+    if fields.get("contact") and not fields.get("consent_recorded"):
+        raise ProjectError("record how consent was given before keeping contact details")
+    with transaction.atomic():
+        asset = Asset.objects.create(project=project, **fields)
+        _touch(project)
+        # Contact details stay out of the audit copy: the trail is not a second store of them.
+        record(actor, "add_asset", asset, after=snapshot(asset, exclude=("contact",)))
+    return asset
+
+
+def do_add_stakeholder(actor: User, project: Project, **fields) -> Stakeholder:
+    if not str(fields.get("name", "")).strip():
+        raise ProjectError("a stakeholder needs a name")
+    if fields.get("influence") not in (1, 2, 3, 4, 5):
+        raise ProjectError("influence is 1 (little) to 5 (a lot)")
+    if fields.get("contact") and not fields.get("consent_recorded"):
+        raise ProjectError("record how consent was given before keeping contact details")
+    with transaction.atomic():
+        person = Stakeholder.objects.create(project=project, **fields)
+        _touch(project)
+        record(actor, "add_stakeholder", person, after=snapshot(person, exclude=("contact",)))
+    return person
+
+
+def do_relate(actor: User, project: Project, source: Stakeholder, target: Stakeholder, kind: str):
+    if source.pk == target.pk:
+        raise ProjectError("a relationship joins two different stakeholders")
+    if source.project_id != project.pk or target.project_id != project.pk:
+        raise ProjectError("both stakeholders must belong to this project")
+    with transaction.atomic():
+        link, _ = Relationship.objects.get_or_create(
+            project=project, source=source, target=target, defaults={"kind": kind.strip()}
+        )
+        _touch(project)
+        record(
+            actor,
+            "relate_stakeholders",
+            project,
+            after={"source": source.name, "target": target.name, "kind": kind},
+        )
+    return link

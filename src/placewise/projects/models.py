@@ -236,3 +236,74 @@ class Escalation(models.Model):
 
     class Meta:
         ordering = ["status", "due", "id"]
+
+
+class Asset(models.Model):
+    """A community asset (step 2). Categories follow the asset-based community development
+    groups, close to Open Referral UK's service taxonomy at the top level."""
+
+    class Category(models.TextChoices):
+        PEOPLE = "people", "People (skills, knowledge, time)"
+        ASSOCIATIONS = "associations", "Associations and groups"
+        INSTITUTIONS = "institutions", "Institutions (schools, health, housing, faith)"
+        PHYSICAL = "physical", "Physical spaces"
+        ECONOMIC = "economic", "Economic (businesses, employers)"
+        CULTURAL = "cultural", "Cultural (history, events, identity)"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="assets")
+    name = models.CharField(max_length=200)
+    category = models.CharField(max_length=20, choices=Category.choices)
+    description = models.TextField(blank=True)
+    longitude = models.FloatField(null=True, blank=True)
+    latitude = models.FloatField(null=True, blank=True)
+    highly_capable = models.BooleanField(default=False)
+    highly_connected = models.BooleanField(default=False)
+    # Personal data: kept only with consent, shared outside the project only with consent.
+    contact = models.CharField(max_length=300, blank=True)
+    consent_to_share = models.BooleanField(default=False)
+    consent_recorded = models.CharField(max_length=200, blank=True, help_text="How and when.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["category", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Stakeholder(models.Model):
+    """A person or organisation who shares the problem (step 3)."""
+
+    class Kind(models.TextChoices):
+        PERSON = "person", "Person"
+        ORGANISATION = "organisation", "Organisation"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="stakeholders")
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=14, choices=Kind.choices, default=Kind.PERSON)
+    organisation = models.CharField(max_length=200, blank=True)
+    interests = models.TextField(blank=True, help_text="Their stake and self-interest.")
+    influence = models.PositiveSmallIntegerField(default=3, help_text="1 (little) to 5 (a lot)")
+    key_individual_network = models.BooleanField(default=False)
+    advisory_group = models.BooleanField(default=False)
+    contact = models.CharField(max_length=300, blank=True, help_text="Seen by members only.")
+    consent_recorded = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Relationship(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="relationships")
+    source = models.ForeignKey(Stakeholder, on_delete=models.CASCADE, related_name="+")
+    target = models.ForeignKey(Stakeholder, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=100, blank=True, help_text="e.g. neighbours, works with")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source", "target"], name="relationship_unique")
+        ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import records, views
 
 app_name = "projects"
 urlpatterns = [
@@ -11,6 +11,12 @@ urlpatterns = [
     path("<int:project_id>/submit/", views.submit_for_review, name="submit"),
     path("<int:project_id>/review/", views.review, name="review"),
     path("<int:project_id>/history/", views.history, name="history"),
+    path("<int:project_id>/network/", records.network, name="network"),
+    path("<int:project_id>/assets/", records.asset_add, name="asset_add"),
+    path("<int:project_id>/assets.csv", records.assets_csv, name="assets_csv"),
+    path("<int:project_id>/assets.geojson", records.assets_geojson, name="assets_geojson"),
+    path("<int:project_id>/stakeholders/", records.stakeholder_add, name="stakeholder_add"),
+    path("<int:project_id>/relationships/", records.relationship_add, name="relationship_add"),
     path("<int:project_id>/actions/", views.action_add, name="action_add"),
     path("<int:project_id>/actions/<int:action_id>/", views.action_update, name="action_update"),
     path("<int:project_id>/escalations/", views.escalation_add, name="escalation_add"),
