@@ -64,6 +64,7 @@ EXPECTED = {
     "projects:submit": (set(), {"resident": 403, "default": 405}, 302),  # POST only
     "projects:review": ({"supervisor", "admin"}, 403, 302),
     "projects:network": (POLICE, {"partner": 404, "resident": 403}, 302),
+    "projects:report": (POLICE, {"partner": 404, "resident": 403}, 302),
     "projects:assets_csv": (POLICE, {"partner": 404, "resident": 403}, 302),
     "projects:assets_geojson": (POLICE, {"partner": 404, "resident": 403}, 302),
     "projects:asset_add": (set(), {"resident": 403, "default": 405}, 302),

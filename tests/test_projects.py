@@ -294,3 +294,23 @@ def test_assets_stakeholders_and_network(client_for, personas, lsoa):
     assert "Hub" in outsider and "Hub@example.org" not in outsider
     audit = AuditEntry.objects.filter(action="add_stakeholder").first()
     assert "contact" not in audit.after
+
+
+def test_progress_in_the_place_and_the_report(client_for, lsoa):
+    officer = client_for("officer")
+    project = start(officer, lsoa, start_date="2021-11-01", purpose="Night-time economy")
+    save_step(officer, project, 1, 1, answer_0="Long-term data shows a rise", self_score="3")
+    detail = officer.get(f"/projects/{project.pk}/").content.decode()
+    assert 'id="progress"' in detail and "rest of Leicestershire Police" in detail
+    # Rates computed independently: October (before) and November (during), per 1,000.
+    oct_n = Incident.objects.filter(lsoa_code=lsoa.code, month="2021-10-01").count()
+    assert f"{1000 * oct_n / lsoa.population:,.2f}" in detail
+    report = officer.get(f"/projects/{project.pk}/report/").content.decode()
+    for text in (
+        "Night-time economy",
+        "Long-term data shows a rise",
+        "Stakeholders and networks",
+        "Progress in the place",
+        "3 of 5",
+    ):
+        assert text in report

@@ -12,6 +12,7 @@ urlpatterns = [
     path("<int:project_id>/review/", views.review, name="review"),
     path("<int:project_id>/history/", views.history, name="history"),
     path("<int:project_id>/network/", records.network, name="network"),
+    path("<int:project_id>/report/", views.report, name="report"),
     path("<int:project_id>/assets/", records.asset_add, name="asset_add"),
     path("<int:project_id>/assets.csv", records.assets_csv, name="assets_csv"),
     path("<int:project_id>/assets.geojson", records.assets_geojson, name="assets_geojson"),

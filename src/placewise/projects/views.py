@@ -23,6 +23,7 @@ from placewise.screening.views import access_screening_run
 from . import actions
 from .access import access_project, can_edit, can_review, visible_projects
 from .models import Action, Escalation, ProcessTemplate, Project, ProjectStep, Review
+from .progress import project_progress
 
 CASEWORK_ROLES = (Role.OFFICER, Role.SUPERVISOR, Role.ANALYST, Role.PARTNER, Role.ADMIN)
 casework_required = role_required(*CASEWORK_ROLES)
@@ -177,6 +178,7 @@ def project_detail(request: AuthedRequest, project_id: int) -> HttpResponse:
             "levels": Escalation.Level.choices,
             "categories": POLICE_UK_CATEGORIES,
             "today": dt.date.today(),
+            "progress": project_progress(project),
         },
     )
 
@@ -328,12 +330,15 @@ def action_add(request: AuthedRequest, project_id: int) -> HttpResponse:
     p = request.POST
     try:
         actions.do_add_action(
-            request.user, project, title=p.get("title", "").strip(),
-            owner=_owner(project, p.get("owner")), due=_due(p.get("due")),
+            request.user,
+            project,
+            title=p.get("title", "").strip(),
+            owner=_owner(project, p.get("owner")),
+            due=_due(p.get("due")),
             success_measure=p.get("success_measure", "").strip(),
             how_measured=p.get("how_measured", "").strip(),
             measure_category=p.get("measure_category", ""),
-        )  # fmt: skip
+        )
     except actions.ProjectError as exc:
         messages.error(request, f"Action not added: {exc}")
     return redirect(f"{project.get_absolute_url()}#actions")
@@ -360,10 +365,14 @@ def escalation_add(request: AuthedRequest, project_id: int) -> HttpResponse:
     p = request.POST
     try:
         actions.do_add_escalation(
-            request.user, project, risk=p.get("risk", "").strip(),
-            approach=p.get("approach", "").strip(), level=p.get("level", ""),
-            owner=_owner(project, p.get("owner")), due=_due(p.get("due")),
-        )  # fmt: skip
+            request.user,
+            project,
+            risk=p.get("risk", "").strip(),
+            approach=p.get("approach", "").strip(),
+            level=p.get("level", ""),
+            owner=_owner(project, p.get("owner")),
+            due=_due(p.get("due")),
+        )
     except actions.ProjectError as exc:
         messages.error(request, f"Escalation not added: {exc}")
     return redirect(f"{project.get_absolute_url()}#escalations")
@@ -415,3 +424,50 @@ def _progress(project: Project, category: str, span) -> dict | None:
         "during": total(after),
         "months": months,
     }
+
+
+@casework_required
+def report(request: AuthedRequest, project_id: int) -> HttpResponse:
+    """The whole project on printable pages, for a partnership meeting."""
+    from .records import _drawing, network_measures
+
+    project = access_project(request.user, project_id)
+    steps = list(project.steps.all())
+    template = project.template.parsed
+    people = list(project.stakeholders.all())
+    edges = list(project.relationships.values_list("source_id", "target_id"))
+    measures = network_measures([s.pk for s in people], edges)
+    member = project.members.filter(user=request.user).exists()
+    return render(
+        request,
+        "projects/report.html",
+        {
+            "project": project,
+            "dose": project.dose(steps),
+            "week": project.week(),
+            "rows": [
+                (
+                    s,
+                    template.step(s.number),
+                    [
+                        (text, (s.answers or {}).get(str(i), ""))
+                        for i, text in enumerate(template.step(s.number).prompts)
+                    ],
+                )
+                for s in steps
+            ],
+            "actions": _actions_with_progress(project),
+            "escalations": project.escalations.all(),
+            "assets": project.assets.all(),
+            "people": sorted(people, key=lambda s: measures.loc[s.pk, "rank"]) if people else [],
+            "measures": measures,
+            "drawing": _drawing(people, edges, measures),
+            "reviews": project.reviews.select_related("reviewer"),
+            "show_contact": member,
+            "members": project.members.select_related("user"),
+            "progress": project_progress(project),
+            "shapes": [{"name": project.area.name, "geometry": project.area.geometry_dict}]
+            if project.area.geometry
+            else [],
+        },
+    )
