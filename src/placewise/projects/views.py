@@ -7,7 +7,7 @@ import datetime as dt
 import pandas as pd
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
+from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
@@ -43,6 +43,12 @@ def project_list(request: AuthedRequest) -> HttpResponse:
     if request.GET.get("unit", "").isdigit():
         projects = projects.filter(area__in=_areas_in_unit(int(request.GET["unit"])))
     order = SORTS.get(request.GET.get("sort", "activity"), "-last_activity")
+    overdue = Count(
+        "actions",
+        filter=Q(actions__status__in=Action.OPEN, actions__due__lt=dt.date.today()),
+        distinct=True,
+    )
+    projects = projects.annotate(overdue=overdue)
     projects = (
         projects.distinct()
         .select_related("area", "template", "team")
