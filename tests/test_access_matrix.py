@@ -65,6 +65,8 @@ EXPECTED = {
     "projects:review": ({"supervisor", "admin"}, 403, 302),
     "projects:network": (POLICE, {"partner": 404, "resident": 403}, 302),
     "projects:report": (POLICE, {"partner": 404, "resident": 403}, 302),
+    "projects:pictures": (POLICE, {"partner": 404, "resident": 403}, 302),
+    "projects:meetings": (POLICE, {"partner": 404, "resident": 403}, 302),
     "projects:assets_csv": (POLICE, {"partner": 404, "resident": 403}, 302),
     "projects:assets_geojson": (POLICE, {"partner": 404, "resident": 403}, 302),
     "projects:asset_add": (set(), {"resident": 403, "default": 405}, 302),

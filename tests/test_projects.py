@@ -314,3 +314,47 @@ def test_progress_in_the_place_and_the_report(client_for, lsoa):
         "3 of 5",
     ):
         assert text in report
+
+
+def test_rich_pictures_side_by_side_and_meetings(client_for, personas, lsoa):
+    officer = client_for("officer")
+    project = start(officer, lsoa)
+    base = f"/projects/{project.pk}"
+    for kind, group, text in [
+        ("issue", "Residents", "Noise from the car park at night"),
+        ("issue", "Businesses", "Shoplifting by the same few people"),
+        ("idea", "Residents", "Lighting and a gate on the car park"),
+        ("works_well", "Residents", "The community garden"),
+    ]:
+        officer.post(
+            f"{base}/pictures/",
+            {
+                "kind": kind,
+                "group": group,
+                "text": text,
+                "theme": "night-time",
+                "longitude": "-1.135",
+                "latitude": "52.634",
+            },
+        )
+    bad = officer.post(
+        f"{base}/pictures/", {"kind": "rumour", "group": "x", "text": "y"}, follow=True
+    )
+    assert "kind must be one of" in bad.content.decode()
+    page = officer.get(f"{base}/pictures/").content.decode()
+    table = page[page.index('id="side-by-side"') :]
+    assert table.index("Businesses") < table.index("Residents")  # one column per group
+    assert "Lighting and a gate" in table and "The community garden" in table
+    officer.post(
+        f"{base}/meetings/",
+        {
+            "held_on": "2026-11-20",
+            "title": "First working group",
+            "attendees": [personas["officer"].pk],
+            "other_attendees": "Two residents",
+            "decisions": "Ask the council about lighting",
+        },
+    )
+    page = officer.get(f"{base}/meetings/").content.decode()
+    assert "First working group" in page and "Ask the council about lighting" in page
+    assert AuditEntry.objects.filter(action="add_meeting").exists()

@@ -307,3 +307,44 @@ class Relationship(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["source", "target"], name="relationship_unique")
         ]
+
+
+class Observation(models.Model):
+    """A rich-picture entry: an issue (step 4), an idea of what "solved" looks like (step 6),
+    or a place that works well, as one stakeholder group sees it."""
+
+    class Kind(models.TextChoices):
+        ISSUE = "issue", "Issue (problem rich picture)"
+        IDEA = "idea", "Idea (solution rich picture)"
+        WORKS_WELL = "works_well", "Works well here"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="observations")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    text = models.TextField()
+    group = models.CharField(max_length=60, help_text="Whose view: residents, businesses, ...")
+    stakeholder = models.ForeignKey(
+        Stakeholder, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    theme = models.CharField(max_length=60, blank=True)
+    longitude = models.FloatField(null=True, blank=True)
+    latitude = models.FloatField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["group", "kind", "id"]
+
+
+class Meeting(models.Model):
+    """A working-group meeting (step 5): who came, what was said and decided."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="meetings")
+    held_on = models.DateField()
+    title = models.CharField(max_length=200)
+    attendees = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+    other_attendees = models.TextField(blank=True, help_text="Residents and others, by name.")
+    notes = models.TextField(blank=True)
+    decisions = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-held_on", "-id"]

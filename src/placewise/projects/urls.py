@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import records, views
+from . import pictures, records, views
 
 app_name = "projects"
 urlpatterns = [
@@ -13,6 +13,8 @@ urlpatterns = [
     path("<int:project_id>/history/", views.history, name="history"),
     path("<int:project_id>/network/", records.network, name="network"),
     path("<int:project_id>/report/", views.report, name="report"),
+    path("<int:project_id>/pictures/", pictures.rich_pictures, name="pictures"),
+    path("<int:project_id>/meetings/", pictures.meetings, name="meetings"),
     path("<int:project_id>/assets/", records.asset_add, name="asset_add"),
     path("<int:project_id>/assets.csv", records.assets_csv, name="assets_csv"),
     path("<int:project_id>/assets.geojson", records.assets_geojson, name="assets_geojson"),

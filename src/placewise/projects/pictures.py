@@ -1,0 +1,158 @@
+"""Rich pictures (steps 4 and 6) and the working group's meetings (step 5)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from placewise.accounts.access import AuthedRequest
+from placewise.accounts.audit import record, snapshot
+from placewise.accounts.models import User
+
+from . import actions
+from .access import access_project, can_edit
+from .models import Meeting, Observation, Project
+from .views import casework_required
+
+GROUP_SUGGESTIONS = (
+    "Residents",
+    "Businesses",
+    "Young people",
+    "Police",
+    "Council",
+    "Housing",
+    "Health",
+    "Schools",
+    "Faith and community groups",
+)
+
+
+def do_add_observation(actor: User, project: Project, **fields) -> Observation:
+    if fields.get("kind") not in Observation.Kind.values:
+        raise actions.ProjectError(f"kind must be one of {', '.join(Observation.Kind.values)}")
+    if not str(fields.get("text", "")).strip() or not str(fields.get("group", "")).strip():
+        raise actions.ProjectError("say what was said, and whose view it is")
+    actions._check_point(fields.get("longitude"), fields.get("latitude"))
+    with transaction.atomic():
+        item = Observation.objects.create(project=project, **fields)
+        actions._touch(project)
+        record(actor, "add_observation", item, after=snapshot(item))
+    return item
+
+
+def do_add_meeting(actor: User, project: Project, attendees: list[User], **fields) -> Meeting:
+    if not str(fields.get("title", "")).strip():
+        raise actions.ProjectError("a meeting needs a title")
+    if fields.get("held_on") is None:
+        raise actions.ProjectError("give the meeting's date")
+    with transaction.atomic():
+        meeting = Meeting.objects.create(project=project, **fields)
+        meeting.attendees.set(attendees)
+        actions._touch(project)
+        record(
+            actor,
+            "add_meeting",
+            meeting,
+            after={**snapshot(meeting), "attendees": [u.username for u in attendees]},
+        )
+    return meeting
+
+
+def _float(text):
+    if not text:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise actions.ProjectError(f"{text!r} is not a number") from None
+
+
+@casework_required
+@require_http_methods(["GET", "POST"])
+def rich_pictures(request: AuthedRequest, project_id: int) -> HttpResponse:
+    project = access_project(request.user, project_id, write=request.method == "POST")
+    if request.method == "POST":
+        p = request.POST
+        people = {str(s.pk): s for s in project.stakeholders.all()}
+        try:
+            do_add_observation(
+                request.user,
+                project,
+                kind=p.get("kind"),
+                text=p.get("text", "").strip(),
+                group=p.get("group", "").strip(),
+                theme=p.get("theme", "").strip(),
+                stakeholder=people.get(p.get("stakeholder", "")),
+                longitude=_float(p.get("longitude")),
+                latitude=_float(p.get("latitude")),
+            )
+        except actions.ProjectError as exc:
+            messages.error(request, f"Not added: {exc}")
+        return redirect(f"{project.get_absolute_url()}pictures/")
+    items = list(project.observations.select_related("stakeholder"))
+    groups = sorted({o.group for o in items})
+    side_by_side = [
+        (kind, label, [[o for o in items if o.group == g and o.kind == kind] for g in groups])
+        for kind, label in Observation.Kind.choices
+    ]
+    return render(
+        request,
+        "projects/pictures.html",
+        {
+            "project": project,
+            "groups": groups,
+            "side_by_side": side_by_side,
+            "themes": sorted({o.theme for o in items if o.theme}),
+            "kinds": Observation.Kind.choices,
+            "suggestions": GROUP_SUGGESTIONS,
+            "stakeholders": project.stakeholders.all(),
+            "can_edit": can_edit(request.user, project),
+            "pins": [
+                {
+                    "name": f"{o.get_kind_display()}: {o.text[:80]} ({o.group})",
+                    "geometry": {"type": "Point", "coordinates": [o.longitude, o.latitude]},
+                }
+                for o in items
+                if o.longitude is not None
+            ],
+        },
+    )
+
+
+@casework_required
+@require_http_methods(["GET", "POST"])
+def meetings(request: AuthedRequest, project_id: int) -> HttpResponse:
+    project = access_project(request.user, project_id, write=request.method == "POST")
+    members = {str(m.user_id): m.user for m in project.members.select_related("user")}
+    if request.method == "POST":
+        p = request.POST
+        try:
+            held_on = dt.date.fromisoformat(p.get("held_on", "")) if p.get("held_on") else None
+            do_add_meeting(
+                request.user,
+                project,
+                [members[i] for i in p.getlist("attendees") if i in members],
+                held_on=held_on,
+                title=p.get("title", "").strip(),
+                other_attendees=p.get("other_attendees", "").strip(),
+                notes=p.get("notes", "").strip(),
+                decisions=p.get("decisions", "").strip(),
+            )
+        except (actions.ProjectError, ValueError) as exc:
+            messages.error(request, f"Meeting not saved: {exc}")
+        return redirect(f"{project.get_absolute_url()}meetings/")
+    return render(
+        request,
+        "projects/meetings.html",
+        {
+            "project": project,
+            "meetings": project.meetings.prefetch_related("attendees"),
+            "members": members.values(),
+            "can_edit": can_edit(request.user, project),
+        },
+    )
