@@ -358,3 +358,24 @@ def test_rich_pictures_side_by_side_and_meetings(client_for, personas, lsoa):
     page = officer.get(f"{base}/meetings/").content.decode()
     assert "First working group" in page and "Ask the council about lighting" in page
     assert AuditEntry.objects.filter(action="add_meeting").exists()
+
+
+def test_admin_refuses_a_broken_process_template(client, personas):
+    import json
+
+    from placewise.projects.models import ProcessTemplate
+
+    admin = personas["admin"]
+    admin.is_staff = admin.is_superuser = True
+    admin.save()
+    client.force_login(admin)
+    response = client.post(
+        "/admin/projects/processtemplate/add/",
+        {
+            "slug": "ours",
+            "name": "Our process",
+            "definition": json.dumps({"slug": "ours", "name": "Our process", "steps": []}),
+        },
+    )
+    assert response.status_code == 200 and "errornote" in response.content.decode()
+    assert not ProcessTemplate.objects.filter(slug="ours").exists()
