@@ -268,6 +268,8 @@ def test_assets_stakeholders_and_network(client_for, personas, lsoa):
     rows = list(csv.DictReader(io.StringIO(officer.get(f"{base}/assets.csv").content.decode())))
     contacts = {r["name"]: r["contact"] for r in rows}
     assert contacts == {"St Martin's Hall": "", "Residents' group": "chair@example.org"}
+    outsider_csv = client_for("analyst").get(f"{base}/assets.csv").content.decode()
+    assert "chair@example.org" not in outsider_csv  # members only, even with consent
     geo = json.loads(officer.get(f"{base}/assets.geojson").content)
     points = {f["properties"]["name"]: f["geometry"] for f in geo["features"]}
     assert points["St Martin's Hall"]["coordinates"] == [-1.135, 52.634]

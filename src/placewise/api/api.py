@@ -198,3 +198,9 @@ def get_data_status(request: HttpRequest):
     """What is loaded: incidents per force and month, rejected rows, areas by kind."""
     require_staff(request)
     return data_status()
+
+
+# Projects (casework) under /api/projects; see placewise.api.projects.
+from placewise.api import projects  # noqa: E402
+
+api.add_router("/projects", projects.router, auth=[TokenAuth(), projects.ProjectSessionAuth()])

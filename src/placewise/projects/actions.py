@@ -118,7 +118,7 @@ def do_update_step(
         raise ProjectError(
             f"status {status!r} is not one of {', '.join(ProjectStep.Status.values)}"
         )
-    if self_score is not None and self_score not in (1, 2, 3, 4, 5):
+    if self_score is not None and (type(self_score) is not int or self_score not in range(1, 6)):
         raise ProjectError("the self-evaluation score is 1 to 5, or blank")
     before = snapshot(step)
     with transaction.atomic():
@@ -135,7 +135,8 @@ def do_update_step(
             latest = ProjectStep.objects.select_related("updated_by").get(pk=step.pk)
             who = latest.updated_by.get_username() if latest.updated_by else "someone"
             raise ConflictError(
-                f"{who} saved step {step.number} at {timezone.localtime(latest.updated_at):%H:%M} "
+                f"{who} saved step {step.number} at "
+                f"{timezone.localtime(latest.updated_at):%H:%M on %d %b %Y} "
                 "while you were editing it. Your changes were not saved: copy them, reload the "
                 "step and apply them again."
             )
@@ -164,8 +165,10 @@ def do_review_project(
         )
     if decision == Review.Decision.RETURNED and not comment.strip():
         raise ProjectError("say what needs doing when returning a proforma")
-    scores = [f["score"] for f in step_feedback.values() if f.get("score") is not None]
-    if any(s not in (1, 2, 3, 4, 5) for s in scores):
+    if not all(isinstance(f, dict) for f in step_feedback.values()):
+        raise ProjectError("step feedback is a score and a comment for each step")
+    scores = [f.get("score") for f in step_feedback.values() if f.get("score") is not None]
+    if any(type(s) is not int or s not in range(1, 6) for s in scores):
         raise ProjectError("review scores are 1 to 5, or blank")
     with transaction.atomic():
         review = Review.objects.create(
@@ -198,10 +201,10 @@ def _touch(project: Project) -> None:
 
 
 def _check_owner(project: Project, owner: User | None) -> None:
-    """Owners are project members (partners included) or the team's staff."""
+    """Owners are project members (partners included): someone outside cannot be given work."""
     if owner is None:
         return
-    if not project.members.filter(user=owner).exists() and owner.team_id != project.team_id:
+    if not project.members.filter(user=owner).exists():
         raise ProjectError(f"{owner.get_username()} is not a member of this project")
 
 
@@ -246,6 +249,8 @@ def do_add_escalation(actor: User, project: Project, **fields) -> Escalation:
 def do_resolve_escalation(actor: User, escalation: Escalation, outcome: str) -> Escalation:
     if not outcome.strip():
         raise ProjectError("record the outcome when resolving an escalation")
+    if escalation.status == Escalation.Status.RESOLVED:
+        raise ProjectError("this escalation is already resolved; its outcome is kept")
     before = snapshot(escalation)
     with transaction.atomic():
         escalation.status, escalation.outcome = Escalation.Status.RESOLVED, outcome.strip()
@@ -287,6 +292,8 @@ def do_add_asset(actor: User, project: Project, **fields) -> Asset:
 def do_add_stakeholder(actor: User, project: Project, **fields) -> Stakeholder:
     if not str(fields.get("name", "")).strip():
         raise ProjectError("a stakeholder needs a name")
+    if fields.get("kind", Stakeholder.Kind.PERSON) not in Stakeholder.Kind.values:
+        raise ProjectError(f"kind must be one of {', '.join(Stakeholder.Kind.values)}")
     if fields.get("influence") not in (1, 2, 3, 4, 5):
         raise ProjectError("influence is 1 (little) to 5 (a lot)")
     if fields.get("contact") and not fields.get("consent_recorded"):
@@ -303,6 +310,9 @@ def do_relate(actor: User, project: Project, source: Stakeholder, target: Stakeh
         raise ProjectError("a relationship joins two different stakeholders")
     if source.project_id != project.pk or target.project_id != project.pk:
         raise ProjectError("both stakeholders must belong to this project")
+    reverse = Relationship.objects.filter(source=target, target=source).first()
+    if reverse is not None:
+        return reverse  # ties are two-way: B-A is the same relationship as A-B
     with transaction.atomic():
         link, _ = Relationship.objects.get_or_create(
             project=project, source=source, target=target, defaults={"kind": kind.strip()}

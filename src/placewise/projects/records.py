@@ -69,14 +69,19 @@ def asset_add(request: AuthedRequest, project_id: int) -> HttpResponse:
     return redirect(f"{project.get_absolute_url()}network/#assets")
 
 
-def _asset_rows(project) -> list[dict]:
-    """Assets for export: contact details only where the person agreed to share them."""
+def _asset_rows(project, member: bool) -> list[dict]:
+    """Assets for export: contact details only for project members, and only where the
+    person agreed to them being shared."""
     rows = []
     for a in project.assets.all():
         row = {c: getattr(a, c) for c in ASSET_COLUMNS}
-        row["contact"] = a.contact if a.consent_to_share else ""
+        row["contact"] = a.contact if member and a.consent_to_share else ""
         rows.append(row)
     return rows
+
+
+def _is_member(user, project) -> bool:
+    return project.members.filter(user=user).exists()
 
 
 @casework_required
@@ -85,7 +90,7 @@ def assets_csv(request: AuthedRequest, project_id: int) -> HttpResponse:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=ASSET_COLUMNS)
     writer.writeheader()
-    writer.writerows(_asset_rows(project))
+    writer.writerows(_asset_rows(project, _is_member(request.user, project)))
     response = HttpResponse(out.getvalue(), content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="project-{project.pk}-assets.csv"'
     return response
@@ -101,7 +106,7 @@ def assets_geojson(request: AuthedRequest, project_id: int) -> HttpResponse:
             else "",
             r,
         )
-        for r in _asset_rows(project)
+        for r in _asset_rows(project, _is_member(request.user, project))
     )
     response = HttpResponse(feature_collection_text(features), content_type=CONTENT_TYPE)
     response["Content-Disposition"] = f'attachment; filename="project-{project.pk}-assets.geojson"'
