@@ -90,6 +90,8 @@ EXPECTED = {
     "projects:report": (POLICE, {"partner": 404, "resident": 403}, 302),
     "projects:pictures": (POLICE, {"partner": 404, "resident": 403}, 302),
     "projects:meetings": (POLICE, {"partner": 404, "resident": 403}, 302),
+    "projects:attach": (set(), {"resident": 403, "default": 405}, 302),
+    "projects:attachment": (set(), {"resident": 403, "default": 404}, 302),  # none exists
     "projects:assets_csv": (POLICE, {"partner": 404, "resident": 403}, 302),
     "projects:assets_geojson": (POLICE, {"partner": 404, "resident": 403}, 302),
     "projects:asset_add": (set(), {"resident": 403, "default": 405}, 302),
@@ -172,6 +174,7 @@ def test_access_matrix(client_for):
         "number": 1,
         "action_id": 1,
         "escalation_id": 1,
+        "attachment_id": 1,
     }
     failures = []
     for name, route in all_routes():

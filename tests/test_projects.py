@@ -381,3 +381,22 @@ def test_admin_refuses_a_broken_process_template(client, personas):
     )
     assert response.status_code == 200 and "errornote" in response.content.decode()
     assert not ProcessTemplate.objects.filter(slug="ours").exists()
+
+
+def test_attachments_are_checked_and_served_with_access_rules(client_for, lsoa, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    officer = client_for("officer")
+    project = start(officer, lsoa)
+    url = f"/projects/{project.pk}/steps/4/attach/"
+    officer.post(url, {"file": SimpleUploadedFile("rich picture.pdf", b"%PDF-1.4 test")})
+    refused = officer.post(url, {"file": SimpleUploadedFile("run.exe", b"MZ")}, follow=True)
+    assert "attach .pdf" in refused.content.decode()
+    attachment = project.steps.get(number=4).attachments.get()
+    assert attachment.size == 13 and (tmp_path / attachment.file.name).exists()
+    link = f"/projects/{project.pk}/attachments/{attachment.pk}/"
+    assert b"".join(officer.get(link).streaming_content) == b"%PDF-1.4 test"
+    assert client_for("analyst").get(link).status_code == 200  # police readers may read
+    assert client_for("partner").get(link).status_code == 404  # not a member
+    assert "rich picture.pdf" in officer.get(f"/projects/{project.pk}/steps/4/").content.decode()

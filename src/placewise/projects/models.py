@@ -348,3 +348,29 @@ class Meeting(models.Model):
 
     class Meta:
         ordering = ["-held_on", "-id"]
+
+
+def _attachment_path(instance: Attachment, filename: str) -> str:
+    return f"attachments/project-{instance.step.project_id}/step-{instance.step.number}/{filename}"
+
+
+class Attachment(models.Model):
+    """A file kept with a step (a photo of a rich picture, minutes, a partner's data)."""
+
+    ALLOWED = (".pdf", ".png", ".jpg", ".jpeg", ".docx", ".xlsx", ".csv", ".txt", ".odt")
+    MAX_MB = 20
+
+    step = models.ForeignKey(ProjectStep, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to=_attachment_path)
+    name = models.CharField(max_length=200)
+    size = models.PositiveIntegerField()
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return self.name

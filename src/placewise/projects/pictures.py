@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 from django.contrib import messages
 from django.db import transaction
-from django.http import HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
@@ -16,7 +17,7 @@ from placewise.accounts.models import User
 
 from . import actions
 from .access import access_project, can_edit
-from .models import Meeting, Observation, Project
+from .models import Attachment, Meeting, Observation, Project
 from .views import casework_required
 
 GROUP_SUGGESTIONS = (
@@ -156,3 +157,52 @@ def meetings(request: AuthedRequest, project_id: int) -> HttpResponse:
             "can_edit": can_edit(request.user, project),
         },
     )
+
+
+def do_attach(actor: User, step, upload) -> Attachment:
+    """Keep an uploaded file with a step; only common document and image types, 20 MB."""
+    name = Path(upload.name or "file").name
+    if not name.lower().endswith(Attachment.ALLOWED):
+        raise actions.ProjectError(f"{name}: attach {', '.join(Attachment.ALLOWED)} files only")
+    if (upload.size or 0) > Attachment.MAX_MB * 1024 * 1024:
+        raise actions.ProjectError(f"{name}: larger than {Attachment.MAX_MB} MB")
+    with transaction.atomic():
+        item = Attachment.objects.create(
+            step=step, file=upload, name=name[:200], size=upload.size or 0, uploaded_by=actor
+        )
+        actions._touch(step.project)
+        record(
+            actor,
+            "attach_file",
+            item,
+            after={"step": step.number, "name": item.name, "size": item.size},
+        )
+    return item
+
+
+@casework_required
+@require_http_methods(["POST"])
+def attach(request: AuthedRequest, project_id: int, number: int) -> HttpResponse:
+    project = access_project(request.user, project_id, write=True)
+    step = project.steps.filter(number=number).first()
+    upload = request.FILES.get("file")
+    if step is None:
+        raise Http404("No such step")
+    try:
+        if upload is None:
+            raise actions.ProjectError("choose a file to attach")
+        do_attach(request.user, step, upload)
+    except actions.ProjectError as exc:
+        messages.error(request, f"Not attached: {exc}")
+    return redirect(f"{project.get_absolute_url()}steps/{number}/")
+
+
+@casework_required
+def attachment_download(request: AuthedRequest, project_id: int, attachment_id: int):
+    """Files are served through Placewise, never straight from the media folder, so the
+    project's access rules apply to them too."""
+    project = access_project(request.user, project_id)
+    item = Attachment.objects.filter(pk=attachment_id, step__project=project).first()
+    if item is None:
+        raise Http404("No such attachment")
+    return FileResponse(item.file.open("rb"), as_attachment=True, filename=item.name)

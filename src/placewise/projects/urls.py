@@ -15,6 +15,12 @@ urlpatterns = [
     path("<int:project_id>/report/", views.report, name="report"),
     path("<int:project_id>/pictures/", pictures.rich_pictures, name="pictures"),
     path("<int:project_id>/meetings/", pictures.meetings, name="meetings"),
+    path("<int:project_id>/steps/<int:number>/attach/", pictures.attach, name="attach"),
+    path(
+        "<int:project_id>/attachments/<int:attachment_id>/",
+        pictures.attachment_download,
+        name="attachment",
+    ),
     path("<int:project_id>/assets/", records.asset_add, name="asset_add"),
     path("<int:project_id>/assets.csv", records.assets_csv, name="assets_csv"),
     path("<int:project_id>/assets.geojson", records.assets_geojson, name="assets_geojson"),
