@@ -7,7 +7,8 @@ import datetime as dt
 import pandas as pd
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, OuterRef, Prefetch, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
@@ -22,7 +23,15 @@ from placewise.screening.views import access_screening_run
 
 from . import actions
 from .access import access_project, can_edit, can_review, visible_projects
-from .models import Action, Escalation, ProcessTemplate, Project, ProjectStep, Review
+from .models import (
+    Action,
+    Escalation,
+    ProcessTemplate,
+    Project,
+    ProjectMember,
+    ProjectStep,
+    Review,
+)
 from .progress import project_progress
 
 CASEWORK_ROLES = (Role.OFFICER, Role.SUPERVISOR, Role.ANALYST, Role.PARTNER, Role.ADMIN)
@@ -33,9 +42,13 @@ SORTS = {"activity": "-last_activity", "title": "title", "start": "-start_date"}
 @casework_required
 def project_list(request: AuthedRequest) -> HttpResponse:
     scope = request.GET.get("scope", "mine")
-    projects = visible_projects(request.user)
+    # Filters by id subqueries and the overdue count as a subquery: no joins to de-duplicate
+    # and no GROUP BY over the area's geometry (SQLite groups by every selected column).
+    projects = Project.objects.filter(pk__in=visible_projects(request.user).values("pk"))
     if scope == "mine":
-        projects = projects.filter(members__user=request.user)
+        projects = projects.filter(
+            pk__in=ProjectMember.objects.filter(user=request.user).values("project")
+        )
     elif scope == "team":
         projects = projects.filter(team=request.user.team) if request.user.team else projects.none()
     if request.GET.get("status") in Project.Status.values:
@@ -43,15 +56,18 @@ def project_list(request: AuthedRequest) -> HttpResponse:
     if request.GET.get("unit", "").isdigit():
         projects = projects.filter(area__in=_areas_in_unit(int(request.GET["unit"])))
     order = SORTS.get(request.GET.get("sort", "activity"), "-last_activity")
-    overdue = Count(
-        "actions",
-        filter=Q(actions__status__in=Action.OPEN, actions__due__lt=dt.date.today()),
-        distinct=True,
+    overdue = (
+        Action.objects.filter(
+            project=OuterRef("pk"), status__in=Action.OPEN, due__lt=dt.date.today()
+        )
+        .values("project")
+        .annotate(n=Count("id"))
+        .values("n")
     )
-    projects = projects.annotate(overdue=overdue)
     projects = (
-        projects.distinct()
+        projects.annotate(overdue=Coalesce(Subquery(overdue), 0))
         .select_related("area", "template", "team")
+        .defer("area__geometry")
         .prefetch_related(
             Prefetch("steps", ProjectStep.objects.only("id", "project_id", "number", "self_score"))
         )
@@ -400,35 +416,46 @@ def escalation_resolve(request: AuthedRequest, project_id: int, escalation_id: i
 
 def _actions_with_progress(project: Project) -> list[tuple[Action, dict | None]]:
     """Each action, with its data measure computed in the place: the category's incidents
-    since the project started against the same number of months before it."""
-    rows = []
+    since the project started against the same number of months before it. The place's
+    counts are read twice per project (before and since), whatever the number of actions."""
+    actions_list = list(project.actions.select_related("owner"))
+    if not any(a.measure_category for a in actions_list):
+        return [(a, None) for a in actions_list]
+    windows = _progress_windows(project)
+    return [(a, _progress(windows, a.measure_category)) for a in actions_list]
+
+
+def _progress_windows(project: Project) -> dict:
     span = stats.data_range(stats.force_name_of(project.area))
-    for action in project.actions.select_related("owner"):
-        rows.append((action, _progress(project, action.measure_category, span)))
-    return rows
-
-
-def _progress(project: Project, category: str, span) -> dict | None:
-    if not category or span is None:
-        return None
+    if span is None:
+        return {"note": "no incident data held"}
     start = project.start_date.replace(day=1)
-    last = span[1]
-    if last < start:
+    if span[1] < start:
         return {"note": "no data yet for months since the project started"}
-    after = stats.Period(start, last)
-    months = after.months
-    before_start = (pd.Timestamp(start) - pd.DateOffset(months=months)).date()
-    before_end = (pd.Timestamp(start) - pd.DateOffset(months=1)).date()
+    after = stats.Period(start, span[1])
+    before_start = (pd.Timestamp(start) - pd.DateOffset(months=after.months)).date()
     if before_start < span[0]:
         return {"note": "not enough data before the project started to compare"}
+    before = stats.Period(before_start, (pd.Timestamp(start) - pd.DateOffset(months=1)).date())
 
-    def total(period):
-        return sum(n for (m, c), n in stats.counts(project.area, period).items() if c == category)
+    def by_category(period) -> dict[str, int]:
+        totals: dict[str, int] = {}
+        for (_month, category), n in stats.counts(project.area, period).items():
+            totals[category] = totals.get(category, 0) + n
+        return totals
 
+    return {"before": by_category(before), "during": by_category(after), "months": after.months}
+
+
+def _progress(windows: dict, category: str) -> dict | None:
+    if not category:
+        return None
+    if "note" in windows:
+        return {"note": windows["note"]}
     return {
-        "before": total(stats.Period(before_start, before_end)),
-        "during": total(after),
-        "months": months,
+        "before": windows["before"].get(category, 0),
+        "during": windows["during"].get(category, 0),
+        "months": windows["months"],
     }
 
 
