@@ -973,8 +973,10 @@ def phase_national_load(args) -> dict:
         summed, count_rows = cursor.fetchone()
     size = _database_bytes()
     print(
-        f"  stored: {stored:,} incidents, {count_rows:,} MonthlyCount rows summing to "
-        f"{summed:,}; VACUUM ANALYZE {vacuum_s:.1f} s; database {size / 2**30:.2f} GiB",
+        f"  stored: {stored:,} SYNTHETIC incidents, {count_rows:,} MonthlyCount rows summing "
+        f"to {summed:,}"
+        + (f"; VACUUM ANALYZE {vacuum_s:.1f} s" if connection.vendor == "postgresql" else "")
+        + f"; database {size / 2**30:.2f} GiB",
         flush=True,
     )
     return {

@@ -102,7 +102,18 @@ def do_import_police_uk(
             _record_slices(run, tally)
     except InputError as exc:
         return _finish(run, tally, failed=str(exc))
+    refresh_statistics()
     return _finish(run, tally)
+
+
+def refresh_statistics() -> None:
+    """Give SQLite's planner table statistics after the data changed (PostgreSQL's
+    autovacuum does this itself): without them, screening's neighbourhood join reads
+    every membership for every monthly count."""
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA analysis_limit=1000")
+            cursor.execute("ANALYZE")
 
 
 def _import_sources(run, sources, tally, on_progress, today) -> None:

@@ -13,6 +13,7 @@ from shapely.geometry import shape
 
 from placewise.accounts.audit import record
 from placewise.accounts.models import User
+from placewise.incidents.importer import refresh_statistics
 from placewise.lib.areafiles import (
     SOURCES,
     AreaFileError,
@@ -174,6 +175,7 @@ def do_import_groups(path: Path, actor: User | None = None, demo: bool = False) 
         record(
             actor, "define_groups", object_type="places.area", object_repr=path.name, after=summary
         )
+    refresh_statistics()
     return summary
 
 

@@ -31,7 +31,8 @@ class Scope:
 def _harm_case(weights: dict[str, float]) -> tuple[str, list]:
     parts, params = [], []
     for category, weight in sorted(weights.items()):
-        parts.append("WHEN category = %s THEN %s")
+        # Double precision, not numeric: PostgreSQL sums numeric literals exactly, and slowly.
+        parts.append("WHEN category = %s THEN CAST(%s AS DOUBLE PRECISION)")
         params += [category, float(weight)]
     return "CASE " + " ".join(parts) + " ELSE 0.0 END", params
 
