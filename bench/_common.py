@@ -246,3 +246,26 @@ def table(headers: list[str], rows: list[list], right: set[int] | None = None) -
     out = [line(headers), line(["-" * w for w in widths])]
     out += [line(r) for r in cells]
     return "\n".join(out)
+
+
+def load_demo_places() -> dict:
+    """The harm scheme, the demo area files and groups (what load_demo loads before any
+    incidents), each step timed; returns step -> seconds."""
+    from placewise.core.management.commands.load_demo import AREA_FILES
+    from placewise.incidents.actions import do_seed_harm_scheme
+    from placewise.places.actions import do_import_area_file, do_import_groups
+
+    steps = {}
+    t0 = time.perf_counter()
+    do_seed_harm_scheme()
+    steps["harm scheme"] = time.perf_counter() - t0
+    for name in AREA_FILES:
+        t0 = time.perf_counter()
+        summary = do_import_area_file(DEMO / name)
+        steps[f"areas: {name}"] = time.perf_counter() - t0
+        print(f"  areas: {summary}", flush=True)
+    t0 = time.perf_counter()
+    summary = do_import_groups(DEMO / "groups_leicestershire.csv", demo=True)
+    steps["groups_leicestershire.csv"] = time.perf_counter() - t0
+    print(f"  groups: {summary}", flush=True)
+    return steps

@@ -33,23 +33,9 @@ AIM_MS = 300.0
 
 def load_data() -> dict:
     """What load_demo loads (areas, groups, harm scheme) plus the 24 months; timed per step."""
-    from placewise.core.management.commands.load_demo import AREA_FILES
-    from placewise.incidents.actions import do_import_files, do_seed_harm_scheme
-    from placewise.places.actions import do_import_area_file, do_import_groups
+    from placewise.incidents.actions import do_import_files
 
-    steps = {}
-    t0 = time.perf_counter()
-    do_seed_harm_scheme()
-    steps["harm scheme"] = time.perf_counter() - t0
-    for name in AREA_FILES:
-        t0 = time.perf_counter()
-        summary = do_import_area_file(common.DEMO / name)
-        steps[f"areas: {name}"] = time.perf_counter() - t0
-        print(f"  areas: {summary}", flush=True)
-    t0 = time.perf_counter()
-    summary = do_import_groups(common.DEMO / "groups_leicestershire.csv", demo=True)
-    steps["groups_leicestershire.csv"] = time.perf_counter() - t0
-    print(f"  groups: {summary}", flush=True)
+    steps = common.load_demo_places()
     t0 = time.perf_counter()
     run = do_import_files(None, common.street_files(), source="bench")
     steps["24 police.uk months"] = time.perf_counter() - t0

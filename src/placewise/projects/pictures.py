@@ -18,6 +18,7 @@ from placewise.accounts.models import User
 from . import actions
 from .access import access_project, can_edit
 from .models import Attachment, Meeting, Observation, Project
+from .records import _number
 from .views import casework_required
 
 GROUP_SUGGESTIONS = (
@@ -64,15 +65,6 @@ def do_add_meeting(actor: User, project: Project, attendees: list[User], **field
     return meeting
 
 
-def _float(text):
-    if not text:
-        return None
-    try:
-        return float(text)
-    except ValueError:
-        raise actions.ProjectError(f"{text!r} is not a number") from None
-
-
 @casework_required
 @require_http_methods(["GET", "POST"])
 def rich_pictures(request: AuthedRequest, project_id: int) -> HttpResponse:
@@ -89,8 +81,8 @@ def rich_pictures(request: AuthedRequest, project_id: int) -> HttpResponse:
                 group=p.get("group", "").strip(),
                 theme=p.get("theme", "").strip(),
                 stakeholder=people.get(p.get("stakeholder", "")),
-                longitude=_float(p.get("longitude")),
-                latitude=_float(p.get("latitude")),
+                longitude=_number(p.get("longitude")),
+                latitude=_number(p.get("latitude")),
             )
         except actions.ProjectError as exc:
             messages.error(request, f"Not added: {exc}")
