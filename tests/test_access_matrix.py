@@ -70,6 +70,15 @@ EXPECTED = {
     "api-1:list_reviews": (POLICE, {"partner": 404, "resident": 403}, 401),
     "api-1:add_review": (POLICE, {"partner": 404, "resident": 403}, 401),
     "api-1:update_action": (set(), 405, 405),  # PATCH only
+    "api-1:remove_action": (set(), 405, 405),  # the same path: PATCH and DELETE only
+    "api-1:update_escalation": (set(), 405, 405),
+    "api-1:remove_escalation": (set(), 405, 405),
+    "api-1:update_asset": (set(), 405, 405),
+    "api-1:remove_asset": (set(), 405, 405),
+    "api-1:update_stakeholder": (set(), 405, 405),
+    "api-1:remove_stakeholder": (set(), 405, 405),
+    "api-1:update_relationship": (set(), 405, 405),
+    "api-1:remove_relationship": (set(), 405, 405),
     "api-1:resolve_escalation": (set(), 405, 405),  # POST only
     "screening:screen": (SCREEN, 403, 302),
     "screening:backtest": (SCREEN, 403, 302),
@@ -101,6 +110,10 @@ EXPECTED = {
     "projects:action_update": (set(), {"resident": 403, "default": 405}, 302),
     "projects:escalation_add": (set(), {"resident": 403, "default": 405}, 302),
     "projects:escalation_resolve": (set(), {"resident": 403, "default": 405}, 302),
+    # Changing a record: its project's members, the team's supervisors and administrators
+    # (nobody in the cast is a member of the matrix project, nor on its team).
+    "projects:record_edit": ({"admin"}, {"resident": 403, "default": 404}, 302),
+    "projects:record_remove": ({"admin"}, {"resident": 403, "default": 404}, 302),
 }
 
 
@@ -128,7 +141,7 @@ def test_every_route_has_an_expectation():
 
 def fill(route: str, ids: dict[str, int]) -> str:
     path = "/" + route.lstrip("^").rstrip("$")
-    path = re.sub(r"<(?:int:|str:)?(\w+)>", lambda m: str(ids[m.group(1)]), path)
+    path = re.sub(r"<(?:int:|str:|slug:)?(\w+)>", lambda m: str(ids[m.group(1)]), path)
     extra = {
         "/api/incidents/aggregate": f"?area_id={ids['area_id']}",
         "/projects/new/": f"?area={ids['area_id']}",
@@ -165,6 +178,9 @@ def test_access_matrix(client_for):
         place_count=1,
     )
     project = open_test_project(lsoa)
+    from placewise.projects.actions import do_add_action
+
+    action = do_add_action(project.members.get().user, project, title="Matrix action")
     ids = {
         "area_id": lsoa.pk,
         "run_id": ImportRun.objects.first().pk,
@@ -175,6 +191,11 @@ def test_access_matrix(client_for):
         "action_id": 1,
         "escalation_id": 1,
         "attachment_id": 1,
+        "kind": "action",
+        "record_id": action.pk,
+        "asset_id": 1,
+        "stakeholder_id": 1,
+        "relationship_id": 1,
     }
     failures = []
     for name, route in all_routes():

@@ -35,6 +35,7 @@ def record(
     object_type: str = "",
     object_id: str = "",
     object_repr: str = "",
+    parent: str = "",
     before: Any = None,
     after: Any = None,
 ) -> AuditEntry:
@@ -42,6 +43,8 @@ def record(
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
         object_repr = object_repr or str(obj)[:200]
+        # Parts of a larger record (a project's actions, say) name it via ``audit_parent``.
+        parent = parent or getattr(obj, "audit_parent", "")
     return AuditEntry.objects.create(
         actor=actor if actor is not None and actor.pk else None,
         actor_name=actor.get_username() if actor is not None and actor.pk else "system",
@@ -49,6 +52,7 @@ def record(
         object_type=object_type,
         object_id=object_id,
         object_repr=object_repr[:200],
+        parent=parent[:80],
         before=_jsonable(before),
         after=_jsonable(after),
     )

@@ -110,6 +110,9 @@ class AuditEntry(models.Model):
     object_type = models.CharField(max_length=60, db_index=True)
     object_id = models.CharField(max_length=64, blank=True)
     object_repr = models.CharField(max_length=200, blank=True)
+    # The record a change belongs to ("projects.project:12" for an action in project 12), so
+    # a project's history lists its actions, assets and files, removed ones included.
+    parent = models.CharField(max_length=80, blank=True, db_index=True)
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)
 

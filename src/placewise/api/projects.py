@@ -279,7 +279,60 @@ class ActionIn(Schema):
 
 
 class ActionPatch(Schema):
-    status: str = Field(description=", ".join(Action.Status.values))
+    """Only the fields given are changed."""
+
+    title: str | None = Field(None, max_length=200)
+    owner_id: int | None = Field(None, description="A member of the project; null for none")
+    due: dt.date | None = None
+    status: str | None = Field(None, description=", ".join(Action.Status.values))
+    success_measure: str | None = Field(None, max_length=300)
+    how_measured: str | None = Field(None, max_length=300)
+    measure_category: str | None = Field(None, description="A police.uk category, or empty")
+
+
+class AssetPatch(Schema):
+    """Only the fields given are changed."""
+
+    name: str | None = Field(None, max_length=200)
+    category: str | None = Field(None, description=", ".join(Asset.Category.values))
+    description: str | None = None
+    longitude: float | None = None
+    latitude: float | None = None
+    highly_capable: bool | None = None
+    highly_connected: bool | None = None
+    contact: str | None = Field(None, max_length=300, description="Needs consent_recorded")
+    consent_to_share: bool | None = None
+    consent_recorded: str | None = Field(None, max_length=200)
+
+
+class StakeholderPatch(Schema):
+    """Only the fields given are changed."""
+
+    name: str | None = Field(None, max_length=200)
+    kind: Literal["person", "organisation"] | None = None
+    organisation: str | None = Field(None, max_length=200)
+    interests: str | None = None
+    influence: StrictInt | None = Field(None, description="1 (little) to 5 (a lot)")
+    key_individual_network: bool | None = None
+    advisory_group: bool | None = None
+    contact: str | None = Field(None, max_length=300, description="Needs consent_recorded")
+    consent_recorded: str | None = Field(None, max_length=200)
+
+
+class RelationshipPatch(Schema):
+    kind: str = Field(max_length=100)
+
+
+class EscalationPatch(Schema):
+    """Only the fields given are changed. Resolving needs an ``outcome``."""
+
+    risk: str | None = Field(None, max_length=300)
+    approach: str | None = Field(None, max_length=300)
+    level: str | None = Field(None, description=", ".join(Escalation.Level.values))
+    owner_id: int | None = Field(None, description="A member of the project; null for none")
+    due: dt.date | None = None
+    status: str | None = Field(None, description="open, resolved")
+    outcome: str | None = None
 
 
 class EscalationOut(Schema):
@@ -941,21 +994,25 @@ def add_action(request: HttpRequest, project_id: int, data: ActionIn):
 @router.patch(
     "/{project_id}/actions/{action_id}",
     response={200: ActionOut, **WRITE_ERRORS},
-    summary="Change an action's status",
+    summary="Change an action",
     url_name="update_action",
 )
 def update_action(request: HttpRequest, project_id: int, action_id: int, data: ActionPatch):
-    """Set an action's status: planned, in_progress, done or dropped."""
-    user = casework_user(request)
-    project = access_project(user, project_id, write=True)
-    action = project.actions.select_related("owner", "project").filter(pk=action_id).first()
-    if action is None:
-        raise Http404("No such action")
-    try:
-        actions.do_update_action(user, action, status=data.status)
-    except actions.ProjectError as exc:
-        raise refused(exc) from None
-    return _action(action)
+    """Change the fields given: e.g. ``{"status": "done"}`` (planned, in_progress, done or
+    dropped), a new ``due`` date or ``owner_id``. The same rules as adding apply."""
+    project, action = _editable(request, project_id, "actions", action_id)
+    return _action(_apply(request, project, action, data))
+
+
+@router.delete(
+    "/{project_id}/actions/{action_id}",
+    response={204: None, **WRITE_ERRORS},
+    summary="Remove an action",
+    url_name="remove_action",
+)
+def remove_action(request: HttpRequest, project_id: int, action_id: int):
+    """Remove an action; the project's history keeps a copy."""
+    return _remove(request, project_id, "actions", action_id)
 
 
 @router.get(
@@ -1016,6 +1073,139 @@ def resolve_escalation(request: HttpRequest, project_id: int, escalation_id: int
     except actions.ProjectError as exc:
         raise refused(exc) from None
     return _escalation(escalation)
+
+
+@router.patch(
+    "/{project_id}/escalations/{escalation_id}",
+    response={200: EscalationOut, **WRITE_ERRORS},
+    summary="Change an escalation",
+    url_name="update_escalation",
+)
+def update_escalation(
+    request: HttpRequest, project_id: int, escalation_id: int, data: EscalationPatch
+):
+    """Change the fields given. Setting ``status`` to resolved needs an ``outcome``."""
+    project, escalation = _editable(request, project_id, "escalations", escalation_id)
+    return _escalation(_apply(request, project, escalation, data))
+
+
+@router.delete(
+    "/{project_id}/escalations/{escalation_id}",
+    response={204: None, **WRITE_ERRORS},
+    summary="Remove an escalation",
+    url_name="remove_escalation",
+)
+def remove_escalation(request: HttpRequest, project_id: int, escalation_id: int):
+    """Remove an escalation; the project's history keeps a copy."""
+    return _remove(request, project_id, "escalations", escalation_id)
+
+
+@router.patch(
+    "/{project_id}/assets/{asset_id}",
+    response={200: AssetOut, **WRITE_ERRORS},
+    summary="Change a community asset",
+    url_name="update_asset",
+)
+def update_asset(request: HttpRequest, project_id: int, asset_id: int, data: AssetPatch):
+    """Change the fields given, under the rules for adding (contact details need
+    ``consent_recorded``; a point needs both coordinates, in the UK)."""
+    user = casework_user(request)
+    project, asset = _editable(request, project_id, "assets", asset_id)
+    return _asset(_apply(request, project, asset, data), is_member(user, project))
+
+
+@router.delete(
+    "/{project_id}/assets/{asset_id}",
+    response={204: None, **WRITE_ERRORS},
+    summary="Remove a community asset",
+    url_name="remove_asset",
+)
+def remove_asset(request: HttpRequest, project_id: int, asset_id: int):
+    """Remove an asset; the project's history keeps a copy without contact details."""
+    return _remove(request, project_id, "assets", asset_id)
+
+
+@router.patch(
+    "/{project_id}/stakeholders/{stakeholder_id}",
+    response={200: StakeholderOut, **WRITE_ERRORS},
+    summary="Change a stakeholder",
+    url_name="update_stakeholder",
+)
+def update_stakeholder(
+    request: HttpRequest, project_id: int, stakeholder_id: int, data: StakeholderPatch
+):
+    """Change the fields given, under the rules for adding."""
+    user = casework_user(request)
+    project, person = _editable(request, project_id, "stakeholders", stakeholder_id)
+    return _stakeholder(_apply(request, project, person, data), is_member(user, project))
+
+
+@router.delete(
+    "/{project_id}/stakeholders/{stakeholder_id}",
+    response={204: None, **WRITE_ERRORS},
+    summary="Remove a stakeholder",
+    url_name="remove_stakeholder",
+)
+def remove_stakeholder(request: HttpRequest, project_id: int, stakeholder_id: int):
+    """Remove a stakeholder and their relationships; the history keeps a copy without
+    contact details."""
+    return _remove(request, project_id, "stakeholders", stakeholder_id)
+
+
+@router.patch(
+    "/{project_id}/relationships/{relationship_id}",
+    response={200: RelationshipOut, **WRITE_ERRORS},
+    summary="Change how two stakeholders are connected",
+    url_name="update_relationship",
+)
+def update_relationship(
+    request: HttpRequest, project_id: int, relationship_id: int, data: RelationshipPatch
+):
+    """Say how the two stakeholders are connected (``kind``)."""
+    project, link = _editable(request, project_id, "relationships", relationship_id)
+    return _relationship(_apply(request, project, link, data))
+
+
+@router.delete(
+    "/{project_id}/relationships/{relationship_id}",
+    response={204: None, **WRITE_ERRORS},
+    summary="Remove a relationship",
+    url_name="remove_relationship",
+)
+def remove_relationship(request: HttpRequest, project_id: int, relationship_id: int):
+    """Remove a tie between two stakeholders; the history keeps a copy."""
+    return _remove(request, project_id, "relationships", relationship_id)
+
+
+def _editable(request: HttpRequest, project_id: int, related: str, record_id: int):
+    """The project (writable by this user, else 404) and one of its records (else 404)."""
+    project = project_for(request, project_id, write=True)
+    item = getattr(project, related).filter(pk=record_id).first()
+    if item is None:
+        raise Http404("No such record in this project")
+    return project, item
+
+
+def _apply(request: HttpRequest, project: Project, item, data: Schema):
+    """Apply the fields a PATCH gave, through the same checks and audit as the pages."""
+    changes = data.model_dump(exclude_unset=True)
+    if "owner_id" in changes:
+        changes["owner"] = _owner(project, changes.pop("owner_id"))
+    none = sorted(k for k, v in changes.items() if v is None and k not in ("owner", "due"))
+    if none and not all(k in ("longitude", "latitude") for k in none):
+        raise HttpError(400, f"{', '.join(none)}: give a value, not null")
+    changes = {k: v.strip() if isinstance(v, str) else v for k, v in changes.items()}
+    try:
+        actions.do_edit_record(casework_user(request), item, **changes)
+    except actions.ProjectError as exc:
+        raise refused(exc) from None
+    return item
+
+
+def _remove(request: HttpRequest, project_id: int, related: str, record_id: int):
+    _project, item = _editable(request, project_id, related, record_id)
+    actions.do_remove_record(casework_user(request), item)
+    return with_status(204, None)
 
 
 # --- reviews -----------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import Any
 
 from django.db import transaction
 from django.db.models import F
@@ -11,6 +12,7 @@ from django.utils import timezone
 
 from placewise.accounts.audit import record, snapshot
 from placewise.accounts.models import Team, User
+from placewise.lib.policeuk import POLICE_UK_CATEGORIES
 from placewise.lib.process_templates import DEFAULT_TEMPLATE, load_bundled
 from placewise.places.models import Area
 
@@ -208,10 +210,19 @@ def _check_owner(project: Project, owner: User | None) -> None:
         raise ProjectError(f"{owner.get_username()} is not a member of this project")
 
 
-def do_add_action(actor: User, project: Project, **fields) -> Action:
+def check_action(project: Project, fields: dict) -> None:
     if not str(fields.get("title", "")).strip():
         raise ProjectError("an action needs a title")
+    if fields.get("status", Action.Status.PLANNED) not in Action.Status.values:
+        raise ProjectError(f"status must be one of {', '.join(Action.Status.values)}")
+    category = fields.get("measure_category") or ""
+    if category and category not in POLICE_UK_CATEGORIES:
+        raise ProjectError(f"data measure {category!r} is not a police.uk category")
     _check_owner(project, fields.get("owner"))
+
+
+def do_add_action(actor: User, project: Project, **fields) -> Action:
+    check_action(project, fields)
     with transaction.atomic():
         action = Action.objects.create(project=project, **fields)
         _touch(project)
@@ -233,12 +244,23 @@ def do_update_action(actor: User, action: Action, **fields) -> Action:
     return action
 
 
-def do_add_escalation(actor: User, project: Project, **fields) -> Escalation:
+def check_escalation(project: Project, fields: dict) -> None:
     if not str(fields.get("risk", "")).strip():
         raise ProjectError("say what the risk or blocker is")
     if fields.get("level") not in Escalation.Level.values:
         raise ProjectError(f"level must be one of {', '.join(Escalation.Level.values)}")
+    if fields.get("status", Escalation.Status.OPEN) not in Escalation.Status.values:
+        raise ProjectError(f"status must be one of {', '.join(Escalation.Status.values)}")
+    if (
+        fields.get("status") == Escalation.Status.RESOLVED
+        and not str(fields.get("outcome", "")).strip()
+    ):
+        raise ProjectError("record the outcome of a resolved escalation")
     _check_owner(project, fields.get("owner"))
+
+
+def do_add_escalation(actor: User, project: Project, **fields) -> Escalation:
+    check_escalation(project, fields)
     with transaction.atomic():
         escalation = Escalation.objects.create(project=project, **fields)
         _touch(project)
@@ -273,7 +295,7 @@ def _check_point(longitude, latitude) -> None:
         raise ProjectError(f"{longitude}, {latitude} is not a point in the United Kingdom")
 
 
-def do_add_asset(actor: User, project: Project, **fields) -> Asset:
+def check_asset(project: Project, fields: dict) -> None:
     if not str(fields.get("name", "")).strip():
         raise ProjectError("an asset needs a name")
     if fields.get("category") not in Asset.Category.values:
@@ -281,6 +303,10 @@ def do_add_asset(actor: User, project: Project, **fields) -> Asset:
     _check_point(fields.get("longitude"), fields.get("latitude"))
     if fields.get("contact") and not fields.get("consent_recorded"):
         raise ProjectError("record how consent was given before keeping contact details")
+
+
+def do_add_asset(actor: User, project: Project, **fields) -> Asset:
+    check_asset(project, fields)
     with transaction.atomic():
         asset = Asset.objects.create(project=project, **fields)
         _touch(project)
@@ -289,7 +315,7 @@ def do_add_asset(actor: User, project: Project, **fields) -> Asset:
     return asset
 
 
-def do_add_stakeholder(actor: User, project: Project, **fields) -> Stakeholder:
+def check_stakeholder(project: Project, fields: dict) -> None:
     if not str(fields.get("name", "")).strip():
         raise ProjectError("a stakeholder needs a name")
     if fields.get("kind", Stakeholder.Kind.PERSON) not in Stakeholder.Kind.values:
@@ -298,6 +324,10 @@ def do_add_stakeholder(actor: User, project: Project, **fields) -> Stakeholder:
         raise ProjectError("influence is 1 (little) to 5 (a lot)")
     if fields.get("contact") and not fields.get("consent_recorded"):
         raise ProjectError("record how consent was given before keeping contact details")
+
+
+def do_add_stakeholder(actor: User, project: Project, **fields) -> Stakeholder:
+    check_stakeholder(project, fields)
     with transaction.atomic():
         person = Stakeholder.objects.create(project=project, **fields)
         _touch(project)
@@ -325,3 +355,75 @@ def do_relate(actor: User, project: Project, source: Stakeholder, target: Stakeh
             after={"source": source.name, "target": target.name, "kind": kind},
         )
     return link
+
+
+def check_relationship(project: Project, fields: dict) -> None:
+    if len(str(fields.get("kind", ""))) > 100:
+        raise ProjectError("say how they are connected in 100 characters or fewer")
+
+
+# Fields that hold personal data: kept out of the audit trail's copies of a record.
+PERSONAL = ("contact",)
+CHECKS: dict[type, Any] = {
+    Action: check_action,
+    Escalation: check_escalation,
+    Asset: check_asset,
+    Stakeholder: check_stakeholder,
+    Relationship: check_relationship,
+}
+
+
+def register_check(model: type, check) -> None:
+    """Records defined elsewhere (rich pictures, meetings) bring their own rules."""
+    CHECKS[model] = check
+
+
+def do_edit_record(actor: User, item, **changes):
+    """Change a record of a project (an action, asset, stakeholder, ...) under the same rules
+    as adding one; the audit trail keeps what it was and what it became."""
+    project = item.project
+    current = {f.name: getattr(item, f.name) for f in item._meta.concrete_fields}
+    unknown = set(changes) - set(current) - {"attendees"}
+    if unknown or {"id", "project"} & set(changes):
+        raise ProjectError(f"these cannot be changed: {', '.join(sorted(unknown or changes))}")
+    check = CHECKS.get(type(item))
+    if check is not None:
+        check(project, {**current, **changes})
+    before = snapshot(item, exclude=PERSONAL)
+    with transaction.atomic():
+        attendees = changes.pop("attendees", None)
+        for key, value in changes.items():
+            setattr(item, key, value)
+        item.save()
+        if attendees is not None:
+            item.attendees.set(attendees)
+        _touch(project)
+        record(
+            actor,
+            f"edit_{item._meta.model_name}",
+            item,
+            before=before,
+            after=snapshot(item, exclude=PERSONAL),
+        )
+    return item
+
+
+def do_remove_record(actor: User, item) -> None:
+    """Remove a record of a project. The audit trail keeps a copy (personal data left out);
+    removing a stakeholder removes their relationships too."""
+    project = item.project
+    before = snapshot(item, exclude=PERSONAL)
+    with transaction.atomic():
+        record(actor, f"remove_{item._meta.model_name}", item, before=before)
+        if isinstance(item, Stakeholder):
+            links = Relationship.objects.filter(source=item) | Relationship.objects.filter(
+                target=item
+            )
+            for link in links:
+                record(actor, "remove_relationship", link, before=snapshot(link))
+        stored = getattr(item, "file", None)
+        item.delete()
+        _touch(project)
+        if stored:
+            # The file goes only once the removal is committed.
+            transaction.on_commit(lambda: stored.storage.delete(stored.name))

@@ -14,3 +14,5 @@ class ProjectsConfig(AppConfig):
 
     def ready(self):
         post_migrate.connect(_seed_templates, sender=self)
+        # Rich pictures and meetings register their rules for editing records.
+        from . import pictures  # noqa: F401

@@ -11,6 +11,17 @@ from django.db import models
 from placewise.lib.process_templates import DoseResult, Template, dose, parse_template
 
 
+class ProjectPart:
+    """A record that belongs to one project: its audit entries name the project, so the
+    project's history page shows them."""
+
+    project_id: int
+
+    @property
+    def audit_parent(self) -> str:
+        return f"projects.project:{self.project_id}"
+
+
 class ProcessTemplate(models.Model):
     """A process (LISP 8-step, West Mercia IE 8-step, SARA or a force's own) as data."""
 
@@ -89,12 +100,17 @@ class Project(models.Model):
         days = ((today or dt.date.today()) - self.start_date).days
         return 0 if days < 0 else days // 7 + 1
 
+    @property
+    def audit_key(self) -> str:
+        """How the audit entries of this project's records name it."""
+        return f"projects.project:{self.pk}"
+
     def dose(self, steps=None) -> DoseResult:
         rows = steps if steps is not None else self.steps.all()
         return dose({s.number: s.self_score for s in rows}, self.template.parsed)
 
 
-class ProjectMember(models.Model):
+class ProjectMember(ProjectPart, models.Model):
     class Role(models.TextChoices):
         LEAD = "lead", "Lead"
         MEMBER = "member", "Team member"
@@ -110,7 +126,7 @@ class ProjectMember(models.Model):
         ]
 
 
-class ProjectStep(models.Model):
+class ProjectStep(ProjectPart, models.Model):
     class Status(models.TextChoices):
         NOT_STARTED = "not_started", "Not started"
         IN_PROGRESS = "in_progress", "In progress"
@@ -145,7 +161,7 @@ class ProjectStep(models.Model):
         return self.project.template.parsed.step(self.number)
 
 
-class Review(models.Model):
+class Review(ProjectPart, models.Model):
     """A supervisor's review of the proforma: kept, never overwritten."""
 
     class Decision(models.TextChoices):
@@ -167,7 +183,7 @@ class Review(models.Model):
         ordering = ["-created_at", "-id"]
 
 
-class Action(models.Model):
+class Action(ProjectPart, models.Model):
     """An intervention (step 7): who, by when, and how success will be measured."""
 
     class Status(models.TextChoices):
@@ -208,7 +224,7 @@ class Action(models.Model):
         )
 
 
-class Escalation(models.Model):
+class Escalation(ProjectPart, models.Model):
     """A risk or blocker (step 8) and who must be approached about it."""
 
     class Level(models.TextChoices):
@@ -237,8 +253,11 @@ class Escalation(models.Model):
     class Meta:
         ordering = ["status", "due", "id"]
 
+    def __str__(self) -> str:
+        return self.risk
 
-class Asset(models.Model):
+
+class Asset(ProjectPart, models.Model):
     """A community asset (step 2). Categories follow the asset-based community development
     groups, close to Open Referral UK's service taxonomy at the top level."""
 
@@ -271,7 +290,7 @@ class Asset(models.Model):
         return self.name
 
 
-class Stakeholder(models.Model):
+class Stakeholder(ProjectPart, models.Model):
     """A person or organisation who shares the problem (step 3)."""
 
     class Kind(models.TextChoices):
@@ -297,7 +316,7 @@ class Stakeholder(models.Model):
         return self.name
 
 
-class Relationship(models.Model):
+class Relationship(ProjectPart, models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="relationships")
     source = models.ForeignKey(Stakeholder, on_delete=models.CASCADE, related_name="+")
     target = models.ForeignKey(Stakeholder, on_delete=models.CASCADE, related_name="+")
@@ -308,8 +327,11 @@ class Relationship(models.Model):
             models.UniqueConstraint(fields=["source", "target"], name="relationship_unique")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.source} and {self.target}" + (f" ({self.kind})" if self.kind else "")
 
-class Observation(models.Model):
+
+class Observation(ProjectPart, models.Model):
     """A rich-picture entry: an issue (step 4), an idea of what "solved" looks like (step 6),
     or a place that works well, as one stakeholder group sees it."""
 
@@ -333,8 +355,11 @@ class Observation(models.Model):
     class Meta:
         ordering = ["group", "kind", "id"]
 
+    def __str__(self) -> str:
+        return f"{self.group}: {self.text[:60]}"
 
-class Meeting(models.Model):
+
+class Meeting(ProjectPart, models.Model):
     """A working-group meeting (step 5): who came, what was said and decided."""
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="meetings")
@@ -348,6 +373,9 @@ class Meeting(models.Model):
 
     class Meta:
         ordering = ["-held_on", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.held_on:%d %b %Y}: {self.title}"
 
 
 def _attachment_path(instance: Attachment, filename: str) -> str:
@@ -371,6 +399,14 @@ class Attachment(models.Model):
 
     class Meta:
         ordering = ["uploaded_at", "id"]
+
+    @property
+    def project(self) -> Project:
+        return self.step.project
+
+    @property
+    def audit_parent(self) -> str:
+        return f"projects.project:{self.step.project_id}"
 
     def __str__(self) -> str:
         return self.name

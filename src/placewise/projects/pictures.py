@@ -34,12 +34,36 @@ GROUP_SUGGESTIONS = (
 )
 
 
-def do_add_observation(actor: User, project: Project, **fields) -> Observation:
+def check_observation(project: Project, fields: dict) -> None:
     if fields.get("kind") not in Observation.Kind.values:
         raise actions.ProjectError(f"kind must be one of {', '.join(Observation.Kind.values)}")
     if not str(fields.get("text", "")).strip() or not str(fields.get("group", "")).strip():
         raise actions.ProjectError("say what was said, and whose view it is")
     actions._check_point(fields.get("longitude"), fields.get("latitude"))
+    stakeholder = fields.get("stakeholder")
+    if stakeholder is not None and stakeholder.project_id != project.pk:
+        raise actions.ProjectError("the stakeholder must belong to this project")
+
+
+def check_meeting(project: Project, fields: dict) -> None:
+    if not str(fields.get("title", "")).strip():
+        raise actions.ProjectError("a meeting needs a title")
+    if fields.get("held_on") is None:
+        raise actions.ProjectError("give the meeting's date")
+    attendees = fields.get("attendees")
+    if attendees is not None:
+        members = set(project.members.values_list("user_id", flat=True))
+        outside = [u.get_username() for u in attendees if u.pk not in members]
+        if outside:
+            raise actions.ProjectError(f"not members of this project: {', '.join(outside)}")
+
+
+actions.register_check(Observation, check_observation)
+actions.register_check(Meeting, check_meeting)
+
+
+def do_add_observation(actor: User, project: Project, **fields) -> Observation:
+    check_observation(project, fields)
     with transaction.atomic():
         item = Observation.objects.create(project=project, **fields)
         actions._touch(project)
@@ -48,10 +72,7 @@ def do_add_observation(actor: User, project: Project, **fields) -> Observation:
 
 
 def do_add_meeting(actor: User, project: Project, attendees: list[User], **fields) -> Meeting:
-    if not str(fields.get("title", "")).strip():
-        raise actions.ProjectError("a meeting needs a title")
-    if fields.get("held_on") is None:
-        raise actions.ProjectError("give the meeting's date")
+    check_meeting(project, {**fields, "attendees": attendees})
     with transaction.atomic():
         meeting = Meeting.objects.create(project=project, **fields)
         meeting.attendees.set(attendees)

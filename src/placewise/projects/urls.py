@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import pictures, records, views
+from . import editing, pictures, records, views
 
 app_name = "projects"
 urlpatterns = [
@@ -29,6 +29,16 @@ urlpatterns = [
     path("<int:project_id>/actions/", views.action_add, name="action_add"),
     path("<int:project_id>/actions/<int:action_id>/", views.action_update, name="action_update"),
     path("<int:project_id>/escalations/", views.escalation_add, name="escalation_add"),
+    path(
+        "<int:project_id>/records/<slug:kind>/<int:record_id>/",
+        editing.record_edit,
+        name="record_edit",
+    ),
+    path(
+        "<int:project_id>/records/<slug:kind>/<int:record_id>/remove/",
+        editing.record_remove,
+        name="record_remove",
+    ),
     path(
         "<int:project_id>/escalations/<int:escalation_id>/resolve/",
         views.escalation_resolve,

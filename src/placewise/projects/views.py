@@ -319,10 +319,9 @@ def review(request: AuthedRequest, project_id: int) -> HttpResponse:
 @casework_required
 def history(request: AuthedRequest, project_id: int) -> HttpResponse:
     project = access_project(request.user, project_id)
-    step_ids = [str(pk) for pk in project.steps.values_list("pk", flat=True)]
     entries = AuditEntry.objects.filter(
         object_type="projects.project", object_id=str(project.pk)
-    ) | AuditEntry.objects.filter(object_type="projects.projectstep", object_id__in=step_ids)
+    ) | AuditEntry.objects.filter(parent=project.audit_key)
     page = Paginator(entries.order_by("-at", "-id"), 50).get_page(request.GET.get("page"))
     return render(request, "projects/history.html", {"project": project, "page": page})
 
@@ -462,45 +461,46 @@ def _progress(windows: dict, category: str) -> dict | None:
 @casework_required
 def report(request: AuthedRequest, project_id: int) -> HttpResponse:
     """The whole project on printable pages, for a partnership meeting."""
+    project = access_project(request.user, project_id)
+    return render(request, "projects/report.html", report_context(request.user, project))
+
+
+def report_context(user, project: Project) -> dict:
+    """Everything the report shows, for the HTML page and the PDF alike."""
     from .records import _drawing, network_measures
 
-    project = access_project(request.user, project_id)
     steps = list(project.steps.all())
     template = project.template.parsed
     people = list(project.stakeholders.all())
     edges = list(project.relationships.values_list("source_id", "target_id"))
     measures = network_measures([s.pk for s in people], edges)
-    member = project.members.filter(user=request.user).exists()
-    return render(
-        request,
-        "projects/report.html",
-        {
-            "project": project,
-            "dose": project.dose(steps),
-            "week": project.week(),
-            "rows": [
-                (
-                    s,
-                    template.step(s.number),
-                    [
-                        (text, (s.answers or {}).get(str(i), ""))
-                        for i, text in enumerate(template.step(s.number).prompts)
-                    ],
-                )
-                for s in steps
-            ],
-            "actions": _actions_with_progress(project),
-            "escalations": project.escalations.all(),
-            "assets": project.assets.all(),
-            "people": sorted(people, key=lambda s: measures.loc[s.pk, "rank"]) if people else [],
-            "measures": measures,
-            "drawing": _drawing(people, edges, measures),
-            "reviews": project.reviews.select_related("reviewer"),
-            "show_contact": member,
-            "members": project.members.select_related("user"),
-            "progress": project_progress(project),
-            "shapes": [{"name": project.area.name, "geometry": project.area.geometry_dict}]
-            if project.area.geometry
-            else [],
-        },
-    )
+    member = project.members.filter(user=user).exists()
+    return {
+        "project": project,
+        "dose": project.dose(steps),
+        "week": project.week(),
+        "rows": [
+            (
+                s,
+                template.step(s.number),
+                [
+                    (text, (s.answers or {}).get(str(i), ""))
+                    for i, text in enumerate(template.step(s.number).prompts)
+                ],
+            )
+            for s in steps
+        ],
+        "actions": _actions_with_progress(project),
+        "escalations": project.escalations.all(),
+        "assets": project.assets.all(),
+        "people": sorted(people, key=lambda s: measures.loc[s.pk, "rank"]) if people else [],
+        "measures": measures,
+        "drawing": _drawing(people, edges, measures),
+        "reviews": project.reviews.select_related("reviewer"),
+        "show_contact": member,
+        "members": project.members.select_related("user"),
+        "progress": project_progress(project),
+        "shapes": [{"name": project.area.name, "geometry": project.area.geometry_dict}]
+        if project.area.geometry
+        else [],
+    }
