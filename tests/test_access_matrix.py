@@ -97,6 +97,7 @@ EXPECTED = {
     "projects:review": ({"supervisor", "admin"}, 403, 302),
     "projects:network": (POLICE, {"partner": 404, "resident": 403}, 302),
     "projects:report": (POLICE, {"partner": 404, "resident": 403}, 302),
+    "projects:report_pdf": (POLICE, {"partner": 404, "resident": 403}, 302),
     "projects:pictures": (POLICE, {"partner": 404, "resident": 403}, 302),
     "projects:meetings": (POLICE, {"partner": 404, "resident": 403}, 302),
     "projects:attach": (set(), {"resident": 403, "default": 405}, 302),

@@ -346,3 +346,46 @@ def test_api_changes_and_removes_records_under_the_same_rules(personas, project)
     }
     schema = Client().get("/api/openapi.json").json()["paths"]
     assert {"patch", "delete"} <= set(schema["/api/projects/{project_id}/assets/{asset_id}"])
+
+
+# --- the list ----------------------------------------------------------------------------
+
+
+def test_sorting_by_dose_orders_every_page_and_the_csv_has_them_all(client_for, personas):
+    """55 projects over two pages of 50: the dose order runs across pages, unscored last."""
+    from placewise.projects.models import ProcessTemplate, ProjectStep
+
+    officer = personas["officer"]
+    area = Area.objects.get(kind=AreaKind.LSOA, code="E01013600")
+    template = ProcessTemplate.objects.get(slug="lisp-8-step")
+    expected = {}
+    for i in range(55):
+        project = actions.do_open_project(
+            officer, area=area, title=f"P{i:02d}", purpose="x", template=template
+        )
+        # Scores spread so the highest doses are among the earliest (least recent) projects:
+        # a page-only sort would miss them.
+        score = None if i % 11 == 10 else 1 + (i * 7) % 5
+        ProjectStep.objects.filter(project=project, number__in=[1, 2]).update(self_score=score)
+        expected[project.title] = score
+    c = client_for("officer")
+    response = c.get("/projects/?scope=mine&sort=dose")
+    assert response.status_code == 200, response.content.decode()[-2000:]
+    first = response.content.decode()
+    second = c.get("/projects/?scope=mine&sort=dose&page=2").content.decode()
+
+    def titles(page: str) -> list[str]:
+        import re
+
+        return re.findall(r'">(P\d\d)</a>', page)
+
+    order = titles(first) + titles(second)
+    assert len(order) == 55 and len(titles(first)) == 50
+    scores = [expected[t] for t in order]
+    scored = [s for s in scores if s is not None]
+    assert scored == sorted(scored, reverse=True) and scores[-5:] == [None] * 5
+    assert "sort=dose" in first and "page=2" in first  # the next link keeps the sort
+    csv_text = c.get("/projects/?scope=mine&sort=dose&format=csv").content.decode()
+    lines = csv_text.strip().splitlines()
+    assert lines[0].startswith("id,title,place") and len(lines) == 56
+    assert lines[1].split(",")[9] == "5.00"

@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:project_id>/history/", views.history, name="history"),
     path("<int:project_id>/network/", records.network, name="network"),
     path("<int:project_id>/report/", views.report, name="report"),
+    path("<int:project_id>/report.pdf", views.report_pdf, name="report_pdf"),
     path("<int:project_id>/pictures/", pictures.rich_pictures, name="pictures"),
     path("<int:project_id>/meetings/", pictures.meetings, name="meetings"),
     path("<int:project_id>/steps/<int:number>/attach/", pictures.attach, name="attach"),

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 
 import pandas as pd
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count, OuterRef, Prefetch, Subquery
+from django.db.models import Avg, Count, F, FloatField, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -36,7 +38,20 @@ from .progress import project_progress
 
 CASEWORK_ROLES = (Role.OFFICER, Role.SUPERVISOR, Role.ANALYST, Role.PARTNER, Role.ADMIN)
 casework_required = role_required(*CASEWORK_ROLES)
-SORTS = {"activity": "-last_activity", "title": "title", "start": "-start_date"}
+SORTS = {
+    "activity": F("last_activity").desc(),
+    "dose": F("dose_mean").desc(nulls_last=True),
+    "overdue": F("overdue").desc(),
+    "title": F("title").asc(),
+    "start": F("start_date").desc(),
+}
+SORT_LABELS = {
+    "activity": "last activity",
+    "dose": "dose (highest first)",
+    "overdue": "overdue actions",
+    "title": "title",
+    "start": "start date (newest first)",
+}
 
 
 @casework_required
@@ -55,7 +70,8 @@ def project_list(request: AuthedRequest) -> HttpResponse:
         projects = projects.filter(status=request.GET["status"])
     if request.GET.get("unit", "").isdigit():
         projects = projects.filter(area__in=_areas_in_unit(int(request.GET["unit"])))
-    order = SORTS.get(request.GET.get("sort", "activity"), "-last_activity")
+    sort = request.GET.get("sort", "activity")
+    sort = sort if sort in SORTS else "activity"
     overdue = (
         Action.objects.filter(
             project=OuterRef("pk"), status__in=Action.OPEN, due__lt=dt.date.today()
@@ -64,18 +80,33 @@ def project_list(request: AuthedRequest) -> HttpResponse:
         .annotate(n=Count("id"))
         .values("n")
     )
+    # The dose (mean self-evaluation of the scored steps) in the database, so sorting by it
+    # orders every page, not just the one shown.
+    dose_mean = (
+        ProjectStep.objects.filter(project=OuterRef("pk"), self_score__isnull=False)
+        .values("project")
+        .annotate(m=Avg("self_score"))
+        .values("m")
+    )
     projects = (
-        projects.annotate(overdue=Coalesce(Subquery(overdue), 0))
+        projects.annotate(
+            overdue=Coalesce(Subquery(overdue), 0),
+            dose_mean=Subquery(dose_mean, output_field=FloatField()),
+        )
         .select_related("area", "template", "team")
         .defer("area__geometry")
         .prefetch_related(
             Prefetch("steps", ProjectStep.objects.only("id", "project_id", "number", "self_score"))
         )
     )
-    page = Paginator(projects.order_by(order, "-id"), 50).get_page(request.GET.get("page"))
+    projects = projects.order_by(SORTS[sort], "-id")
+    if request.GET.get("format") == "csv":
+        return _list_csv(projects)
+    page = Paginator(projects, 50).get_page(request.GET.get("page"))
     rows = [(p, p.dose(p.steps.all())) for p in page]
-    if request.GET.get("sort") == "dose":
-        rows.sort(key=lambda r: -(r[1].mean or 0))
+    query = request.GET.copy()
+    query.pop("page", None)
+    query.pop("format", None)
     return render(
         request,
         "projects/list.html",
@@ -83,10 +114,64 @@ def project_list(request: AuthedRequest) -> HttpResponse:
             "page": page,
             "rows": rows,
             "scope": scope,
-            "sort": request.GET.get("sort", "activity"),
+            "sort": sort,
+            "sorts": SORT_LABELS,
+            "sort_label": SORT_LABELS[sort],
+            "statuses": Project.Status.choices,
+            "query": query.urlencode(),
             "units": Area.objects.filter(kind="unit").only("id", "name"),
         },
     )
+
+
+LIST_COLUMNS = (
+    "id",
+    "title",
+    "place",
+    "place_code",
+    "template",
+    "team",
+    "status",
+    "review_status",
+    "start_date",
+    "dose",
+    "steps_scored",
+    "steps",
+    "overdue_actions",
+    "last_activity",
+    "demo",
+)
+
+
+def _list_csv(projects) -> HttpResponse:
+    """The whole filtered list (every page) as CSV, for a performance meeting."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(LIST_COLUMNS)
+    for p in projects.iterator(chunk_size=500):
+        dose = p.dose(p.steps.all())
+        writer.writerow(
+            [
+                p.pk,
+                p.title,
+                p.area.name,
+                p.area.code,
+                p.template.name,
+                p.team.name if p.team else "",
+                p.status,
+                p.review_status,
+                p.start_date.isoformat(),
+                f"{dose.mean:.2f}" if dose.mean is not None else "",
+                dose.scored,
+                dose.total,
+                p.overdue,
+                p.last_activity.isoformat(timespec="seconds"),
+                "yes" if p.is_demo else "",
+            ]
+        )
+    response = HttpResponse(out.getvalue(), content_type="text/csv")
+    response["Content-Disposition"] = 'attachment; filename="projects.csv"'
+    return response
 
 
 def _areas_in_unit(unit_id: int):
@@ -463,6 +548,19 @@ def report(request: AuthedRequest, project_id: int) -> HttpResponse:
     """The whole project on printable pages, for a partnership meeting."""
     project = access_project(request.user, project_id)
     return render(request, "projects/report.html", report_context(request.user, project))
+
+
+@casework_required
+def report_pdf(request: AuthedRequest, project_id: int) -> HttpResponse:
+    """The same report as a PDF file, to email to partners or keep with the case."""
+    from .pdf import report_pdf as render_pdf
+
+    project = access_project(request.user, project_id)
+    body = render_pdf(report_context(request.user, project))
+    response = HttpResponse(body, content_type="application/pdf")
+    name = f"placewise-project-{project.pk}-{dt.date.today():%Y-%m-%d}.pdf"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 def report_context(user, project: Project) -> dict:
