@@ -89,6 +89,7 @@ EXPECTED = {
     "screening:brief": (STAFF, 403, 302),
     "projects:list": (STAFF, 403, 302),
     "projects:new": (POLICE, 403, 302),
+    "projects:area_assets": (STAFF, 403, 302),
     # A partner who is not a member gets the same 404 as for a project that does not exist.
     "projects:detail": (POLICE, {"partner": 404, "resident": 403}, 302),
     "projects:step": (POLICE, {"partner": 404, "resident": 403}, 302),

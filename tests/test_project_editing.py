@@ -389,3 +389,58 @@ def test_sorting_by_dose_orders_every_page_and_the_csv_has_them_all(client_for, 
     lines = csv_text.strip().splitlines()
     assert lines[0].startswith("id,title,place") and len(lines) == 56
     assert lines[1].split(",")[9] == "5.00"
+
+
+# --- assets per area ---------------------------------------------------------------------
+
+
+def test_asset_map_per_area_with_consent_aware_exports(client_for, personas, project):
+    import json
+
+    from shapely.geometry import shape
+
+    officer = personas["officer"]
+    here = project.area
+    inside = shape(here.geometry_dict).representative_point()
+    other = Area.objects.filter(kind=AreaKind.LSOA).exclude(pk=here.pk).exclude(geometry="")
+    far = next(a for a in other if not shape(a.geometry_dict).intersects(shape(here.geometry_dict)))
+    outside = shape(far.geometry_dict).representative_point()
+    actions.do_add_asset(
+        officer,
+        project,
+        name="Tenants' association",
+        category="associations",
+        longitude=inside.x,
+        latitude=inside.y,
+        contact="chair@example.org",
+        consent_recorded="email, 2 Nov",
+        consent_to_share=True,
+    )
+    actions.do_add_asset(
+        officer, project, name="Far library", category="physical",
+        longitude=outside.x, latitude=outside.y,
+    )  # fmt: skip
+    actions.do_add_asset(officer, project, name="Retired youth worker", category="people")
+    c = client_for("officer")
+    page = c.get(f"/projects/areas/{here.pk}/assets/").content.decode()
+    assert "Tenants&#x27; association" in page and "Retired youth worker" in page
+    assert "Far library" not in page and "chair@example.org" in page
+    assert f"/projects/areas/{here.pk}/assets/" in c.get(f"/areas/{here.pk}/").content.decode()
+    far_page = c.get(f"/projects/areas/{far.pk}/assets/").content.decode()
+    assert "Far library" in far_page and "Tenants" not in far_page
+    # The unit holding the LSOA holds its assets too.
+    unit = Area.objects.get(kind=AreaKind.UNIT, memberships__lsoa=here)
+    unit_csv = c.get(f"/projects/areas/{unit.pk}/assets/?format=csv").content.decode()
+    assert "Tenants' association" in unit_csv and "chair@example.org" in unit_csv
+    # Not a member: no contact details in the page or the exports.
+    analyst = client_for("analyst")
+    geo = json.loads(analyst.get(f"/projects/areas/{here.pk}/assets/?format=geojson").content)
+    names = {f["properties"]["name"]: f for f in geo["features"]}
+    assert set(names) == {"Tenants' association", "Retired youth worker"}
+    assert names["Tenants' association"]["properties"]["contact"] == ""
+    assert names["Retired youth worker"]["geometry"] is None
+    # A partner sees only the projects they are members of.
+    partner_url = f"/projects/areas/{here.pk}/assets/"
+    assert "Tenants" in client_for("partner").get(partner_url).content.decode()
+    project.members.filter(user=personas["partner"]).delete()
+    assert "Tenants" not in client_for("partner").get(partner_url).content.decode()

@@ -307,6 +307,12 @@ def test_progress_in_the_place_and_the_report(client_for, lsoa):
     # Rates computed independently: October (before) and November (during), per 1,000.
     oct_n = Incident.objects.filter(lsoa_code=lsoa.code, month="2021-10-01").count()
     assert f"{1000 * oct_n / lsoa.population:,.2f}" in detail
+    # Against the rest of the unit too (the demo's units are local authority districts).
+    unit = Area.objects.get(kind=AreaKind.UNIT, memberships__lsoa=lsoa)
+    codes = unit.memberships.values("lsoa__code")
+    unit_oct = Incident.objects.filter(lsoa_code__in=codes, month="2021-10-01").count()
+    rest = 1000 * (unit_oct - oct_n) / (unit.population - lsoa.population)
+    assert f"rest of {unit.name}" in detail and f"{rest:,.2f}" in detail
     report = officer.get(f"/projects/{project.pk}/report/").content.decode()
     for text in (
         "Night-time economy",

@@ -1,5 +1,5 @@
 """Progress in the place: the project area's incidents and harm against the rest of its
-force, per 1,000 residents, before and during the project."""
+unit and the rest of its force, per 1,000 residents, before and during the project."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from placewise.core.charts import lines
 from placewise.places import stats
+from placewise.places.models import Area, AreaKind, AreaMembership
 
 from .models import Project
 
@@ -19,6 +20,25 @@ class Progress:
     note: str
 
 
+def unit_for(area: Area) -> Area | None:
+    """The unit (e.g. a local policing area) that holds an area: by its LSOA membership for
+    an LSOA, else by the first of its LSOAs, else up its parents."""
+    if area.kind == AreaKind.UNIT:
+        return None
+    lsoa = area if area.kind == AreaKind.LSOA else None
+    if lsoa is None:
+        first = AreaMembership.objects.filter(group=area).select_related("lsoa").first()
+        lsoa = first.lsoa if first else None
+    if lsoa is not None:
+        unit = Area.objects.filter(kind=AreaKind.UNIT, memberships__lsoa=lsoa).first()
+        if unit is not None:
+            return unit
+    node = area.parent
+    while node is not None and node.kind != AreaKind.UNIT:
+        node = node.parent
+    return node
+
+
 def project_progress(project: Project) -> Progress | None:
     force = stats.force_for(project.area)
     span = stats.data_range(stats.force_name_of(project.area))
@@ -26,14 +46,15 @@ def project_progress(project: Project) -> Progress | None:
         return None
     period = stats.Period(*span)
     scheme = stats.default_scheme()
-    area_fig = stats.figures(project.area, period, scheme)
-    force_fig = stats.figures(force, period, scheme)
     weights = scheme.weights() if scheme else {}
     months = period.month_list()
-    area_pop, force_pop = project.area.population, force.population
-    if not area_pop or not force_pop:
-        return Progress("", "", [], "Rates need the population of the area and the force.")
-    rest_pop = force_pop - area_pop
+    area = project.area
+    # Compared with the rest of the unit (when the place is in one) and the rest of the force.
+    wider = [w for w in (unit_for(area), force) if w is not None and w != area]
+    if not area.population or any(not w.population for w in wider):
+        return Progress("", "", [], "Rates need the population of the area, its unit and force.")
+    area_fig = stats.figures(area, period, scheme)
+    wider_figs = [(w, stats.figures(w, period, scheme)) for w in wider]
 
     def monthly(fig, month, harm: bool) -> float:
         cats = fig.by_month.get(month, {})
@@ -42,18 +63,22 @@ def project_progress(project: Project) -> Progress | None:
     series: dict[str, dict[str, list]] = {"incidents": {}, "harm": {}}
     for measure in ("incidents", "harm"):
         harm = measure == "harm"
-        area_rates = [1000 * monthly(area_fig, m, harm) / area_pop for m in months]
-        rest_rates = [
-            1000 * (monthly(force_fig, m, harm) - monthly(area_fig, m, harm)) / rest_pop
-            for m in months
+        series[measure][area.name] = [
+            1000 * monthly(area_fig, m, harm) / area.population for m in months
         ]
-        series[measure] = {project.area.name: area_rates, f"rest of {force.name}": rest_rates}
+        for w, fig in wider_figs:
+            rest = (w.population or 0) - area.population
+            series[measure][f"rest of {w.name}"] = [
+                1000 * (monthly(fig, m, harm) - monthly(area_fig, m, harm)) / rest
+                if rest > 0
+                else None
+                for m in months
+            ]
     start = project.start_date.replace(day=1)
-    table = _before_during(series["incidents"], months, start)
     return Progress(
         chart_incidents=lines(months, series["incidents"], start, "Incidents per 1,000 a month"),
         chart_harm=lines(months, series["harm"], start, "Harm per 1,000 a month"),
-        table=table,
+        table=_before_during(series["incidents"], months, start),
         note=(
             "The project started after the latest month held; the chart shows the baseline."
             if start > months[-1]
@@ -62,11 +87,11 @@ def project_progress(project: Project) -> Progress | None:
     )
 
 
-def _before_during(series: dict[str, list[float]], months, start) -> list[dict]:
+def _before_during(series: dict[str, list], months, start) -> list[dict]:
     rows = []
     for name, values in series.items():
-        before = [v for m, v in zip(months, values, strict=True) if m < start]
-        during = [v for m, v in zip(months, values, strict=True) if m >= start]
+        before = [v for m, v in zip(months, values, strict=True) if m < start and v is not None]
+        during = [v for m, v in zip(months, values, strict=True) if m >= start and v is not None]
         rows.append(
             {
                 "name": name,

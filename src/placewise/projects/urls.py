@@ -1,11 +1,12 @@
 from django.urls import path
 
-from . import editing, pictures, records, views
+from . import area_assets, editing, pictures, records, views
 
 app_name = "projects"
 urlpatterns = [
     path("", views.project_list, name="list"),
     path("new/", views.project_new, name="new"),
+    path("areas/<int:area_id>/assets/", area_assets.area_assets, name="area_assets"),
     path("<int:project_id>/", views.project_detail, name="detail"),
     path("<int:project_id>/steps/<int:number>/", views.step_edit, name="step"),
     path("<int:project_id>/submit/", views.submit_for_review, name="submit"),

@@ -1,0 +1,149 @@
+"""Community assets in an area, across every project the user may see: a map, a table and
+CSV/GeoJSON exports that leave contact details out unless consent allows."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import numpy as np
+import shapely
+from django.http import HttpResponse
+from django.shortcuts import render
+from shapely.geometry import shape
+
+from placewise.accounts.access import AuthedRequest
+from placewise.lib.geojson import CONTENT_TYPE, feature_collection_text
+from placewise.places.models import Area, AreaKind
+from placewise.places.views import access_area
+
+from .access import visible_projects
+from .models import Asset, ProjectMember
+from .views import casework_required
+
+COLUMNS = (
+    "id",
+    "name",
+    "category",
+    "description",
+    "longitude",
+    "latitude",
+    "highly_capable",
+    "highly_connected",
+    "project_id",
+    "project",
+    "contact",
+)
+
+
+def _outlines(area: Area) -> list:
+    """The area's own boundary, or those of the LSOAs it is made of."""
+    if area.geometry:
+        return [shape(area.geometry_dict)]
+    members = (
+        Area.objects.filter(group_memberships__group=area)
+        .exclude(geometry="")
+        .values_list("geometry", flat=True)
+    )
+    return [shape(json.loads(g)) for g in members.iterator(chunk_size=500)]
+
+
+def assets_in(user, area: Area) -> tuple[list[Asset], list[Asset]]:
+    """(assets on the map inside the area, assets with no location whose project is in the
+    area), from the projects this user may see."""
+    assets = Asset.objects.filter(project__in=visible_projects(user)).select_related("project")
+    placed = list(assets.filter(longitude__isnull=False, latitude__isnull=False))
+    outlines = _outlines(area)
+    if outlines:
+        if area.bbox is not None:
+            west, south, east, north = area.bbox
+            placed = [
+                a
+                for a in placed
+                if west <= (a.longitude or 0.0) <= east and south <= (a.latitude or 0.0) <= north
+            ]
+        if placed:
+            tree = shapely.STRtree(outlines)
+            points = shapely.points(np.array([(a.longitude, a.latitude) for a in placed]))
+            hits = set(tree.query(points, predicate="intersects")[0].tolist())
+            placed = [a for i, a in enumerate(placed) if i in hits]
+    elif area.kind != AreaKind.FORCE:
+        placed = []  # an area with no boundary holds no points; a force holds all of them
+    unplaced = assets.filter(longitude__isnull=True)
+    if area.kind != AreaKind.FORCE:
+        within = {
+            area.pk,
+            *area.memberships.values_list("lsoa_id", flat=True),
+            *area.children.values_list("pk", flat=True),
+        }
+        unplaced = unplaced.filter(project__area__in=within)
+    return placed, list(unplaced)
+
+
+def _rows(user, assets: list[Asset]) -> list[dict]:
+    member_of = set(ProjectMember.objects.filter(user=user).values_list("project_id", flat=True))
+    rows = []
+    for a in assets:
+        rows.append(
+            {
+                **{c: getattr(a, c) for c in COLUMNS[:8]},
+                "project_id": a.project_id,
+                "project": a.project.title,
+                # Contact details: to members of the asset's project, with consent to share.
+                "contact": a.contact if a.project_id in member_of and a.consent_to_share else "",
+            }
+        )
+    return rows
+
+
+@casework_required
+def area_assets(request: AuthedRequest, area_id: int) -> HttpResponse:
+    area = access_area(request.user, area_id)
+    placed, unplaced = assets_in(request.user, area)
+    rows = _rows(request.user, placed + unplaced)
+    fmt = request.GET.get("format")
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+        response = HttpResponse(out.getvalue(), content_type="text/csv")
+        response["Content-Disposition"] = f'attachment; filename="{area.code}-assets.csv"'
+        return response
+    if fmt == "geojson":
+        features = (
+            (
+                json.dumps({"type": "Point", "coordinates": [r["longitude"], r["latitude"]]})
+                if r["longitude"] is not None
+                else "",
+                r,
+            )
+            for r in rows
+        )
+        response = HttpResponse(feature_collection_text(features), content_type=CONTENT_TYPE)
+        response["Content-Disposition"] = f'attachment; filename="{area.code}-assets.geojson"'
+        return response
+    shapes = [{"name": area.name, "geometry": area.geometry_dict}] if area.geometry else []
+    shapes += [
+        {
+            "name": f"{a.name} ({a.get_category_display()}), {a.project.title}",
+            "geometry": {"type": "Point", "coordinates": [a.longitude, a.latitude]},
+        }
+        for a in placed
+    ]
+    categories: dict[str, int] = {}
+    for a in placed + unplaced:
+        categories[a.get_category_display()] = categories.get(a.get_category_display(), 0) + 1
+    return render(
+        request,
+        "projects/area_assets.html",
+        {
+            "area": area,
+            "rows": list(zip(placed + unplaced, rows, strict=True)),
+            "placed": len(placed),
+            "unplaced": len(unplaced),
+            "shapes": shapes,
+            "categories": sorted(categories.items(), key=lambda kv: -kv[1]),
+        },
+    )
