@@ -515,6 +515,7 @@ def make_casework() -> dict:
         "supervisor": supervisor,
         "large": projects[large].pk,
         "small": projects[small].pk,
+        "unit": _unit_of(projects[large]),
         "totals": totals,
         "seconds": {"do_open_project": opened_seconds, "bulk_create": bulk_seconds},
         "scope": {
@@ -632,15 +633,32 @@ def slowest(rows: list[tuple]) -> dict | None:
     return {"ms": ms, "table": table, "code": code, "sql": shape[:400]}
 
 
+def _unit_of(project) -> int:
+    from placewise.projects.models import Project
+    from placewise.projects.progress import unit_for
+
+    project = Project.objects.select_related("area").get(pk=project.pk)
+    unit = unit_for(project.area)
+    return unit.pk if unit is not None else project.area_id
+
+
 def pages(data: dict) -> list[tuple[str, str]]:
     large, small = data["large"], data["small"]
     out = []
     for scope in ("mine", "team", "all"):
         out.append((f"list scope={scope}", f"/projects/?scope={scope}"))
         out.append((f"list scope={scope}, sort=dose", f"/projects/?scope={scope}&sort=dose"))
-    for kind, path in (("detail", ""), ("network", "network/"), ("report", "report/")):
+    out.append(("list scope=all, sort=overdue", "/projects/?scope=all&sort=overdue"))
+    out.append(("list scope=all, CSV (every page)", "/projects/?scope=all&format=csv"))
+    for kind, path in (
+        ("detail", ""),
+        ("network", "network/"),
+        ("report", "report/"),
+        ("report PDF", "report.pdf"),
+    ):
         out.append((f"{kind}, SMALL project", f"/projects/{small}/{path}"))
         out.append((f"{kind}, LARGE project", f"/projects/{large}/{path}"))
+    out.append(("assets in the LARGE project's unit", f"/projects/areas/{data['unit']}/assets/"))
     out.append(("home", "/"))
     return out
 
@@ -675,19 +693,20 @@ def dose_order_check(content: bytes, user) -> str:
 
     shown = [int(x) for x in re.findall(rb'<tr><td><a href="/projects/(\d+)/"', content)]
     doses = {
-        p.pk: p.dose(p.steps.all()).mean or 0
+        p.pk: p.dose(p.steps.all()).mean
         for p in visible_projects(user).select_related("template").prefetch_related("steps")
     }
-    top = sorted(doses, key=lambda pk: (-doses[pk], pk))[:50]
-    cutoff = doses[top[-1]]
-    among = sum(1 for pk in shown if doses[pk] >= cutoff)
-    above = sum(1 for d in doses.values() if d >= cutoff)
-    best = max(doses.values())
+    ranked = sorted((d for d in doses.values() if d is not None), reverse=True)
+    cutoff = ranked[len(shown) - 1]
+    among = sum(1 for pk in shown if doses[pk] is not None and doses[pk] >= cutoff)
+    ordered = all(
+        (doses[a] or 0) >= (doses[b] or 0) for a, b in zip(shown, shown[1:], strict=False)
+    )
     return (
         f"list scope=all, sort=dose: page 1 shows {len(shown)} of {len(doses)} projects, doses "
-        f"{doses[shown[0]]:.2f} down to {doses[shown[-1]]:.2f}; only {among} of them have a dose "
-        f"of at least {cutoff:.2f} (the 50th highest; {above} projects do; the highest is "
-        f"{best:.2f}): the page is the 50 most recently active projects, sorted by dose"
+        f"{doses[shown[0]]:.2f} down to {doses[shown[-1]]:.2f}, {'in' if ordered else 'NOT in'} "
+        f"order; {among} of them are among the {len(shown)} highest doses of the whole list "
+        f"(cut-off {cutoff:.2f}; the highest is {ranked[0]:.2f})"
     )
 
 
@@ -703,12 +722,10 @@ def _median_ms(fn, runs: int) -> float:
 def probes(data: dict) -> list[str]:
     """Where the time of the slow parts goes, measured apart from the pages (no change made)."""
     from django.db import connection
-    from django.db.models import Count, Q
     from django.test.utils import CaptureQueriesContext
 
     from placewise.projects import views
     from placewise.projects.access import access_project
-    from placewise.projects.models import Action, Project
 
     gc.collect()
     collect_ms = _median_ms(gc.collect, 5)
@@ -727,32 +744,32 @@ def probes(data: dict) -> list[str]:
             f"({project.actions.count()} actions, {measured} with a data measure): "
             f"{len(queries.captured_queries)} queries, median {ms:.1f} ms (20 calls)"
         )
-    overdue = Count(
-        "actions",
-        filter=Q(actions__status__in=Action.OPEN, actions__due__lt=dt.date.today()),
-        distinct=True,
-    )
-    as_view = (
-        Project.objects.annotate(overdue=overdue)
-        .distinct()
-        .select_related("area", "template", "team")
-        .order_by("-last_activity", "-id")
-    )
-    variants = [
-        ("as project_list builds it (scope=all)", as_view),
-        ("the same without select_related", as_view.select_related(None)),
+    from django.core.cache import cache
+
+    from placewise.projects.progress import project_progress
+    from placewise.projects.records import network_picture
+
+    large = access_project(data["officer"], data["large"])
+    people = list(large.stakeholders.all())
+    edges = list(large.relationships.values_list("source_id", "target_id"))
+    for label, fn in (
+        ("project_progress() (area, unit and force figures, two charts)", project_progress),
         (
-            "the same without the overdue annotation",
-            Project.objects.distinct()
-            .select_related("area", "template", "team")
-            .order_by("-last_activity", "-id"),
+            "network_picture() (betweenness, reach, layout, drawing; 100 people)",
+            lambda p: network_picture(p, people, edges),
         ),
-    ]
-    timed = [f"{label} {_median_ms(lambda q=q: list(q[:50]), 5):.1f} ms" for label, q in variants]
-    notes.append(
-        "probe: the project list's page query, first 50 of all projects (median of 5): "
-        + "; ".join(timed)
-    )
+    ):
+        cold = []
+        for _ in range(5):
+            cache.clear()
+            t0 = time.perf_counter()
+            fn(large)
+            cold.append((time.perf_counter() - t0) * 1000)
+        warm = _median_ms(lambda f=fn: f(large), 20)
+        notes.append(
+            f"probe: {label} for the LARGE project: {statistics.median(cold):.1f} ms computed "
+            f"(median of 5, cache cleared), {warm:.1f} ms from the cache (median of 20)"
+        )
     return notes
 
 
@@ -790,7 +807,7 @@ def bench_one(database: str) -> dict:
                 f"{r['bytes']:,} bytes, {r['queries']} queries",
                 flush=True,
             )
-        for kind in ("detail", "network", "report"):
+        for kind in ("detail", "network", "report", "report PDF"):
             small, large = by_label[f"{kind}, SMALL project"], by_label[f"{kind}, LARGE project"]
             large["growth"] = growth(small, large)
         if who == "officer":
@@ -876,7 +893,7 @@ def report(results: dict) -> None:
     for r in results.values():
         by = {(p["user"], p["label"]): p for p in r["pages"]}
         for who in ("officer", "supervisor"):
-            for kind in ("detail", "network", "report"):
+            for kind in ("detail", "network", "report", "report PDF"):
                 small, large = (
                     by[(who, f"{kind}, SMALL project")],
                     by[(who, f"{kind}, LARGE project")],

@@ -252,3 +252,29 @@ def test_concentration_chart_on_the_screening_page(year, client_for):
     page = client_for("analyst").get("/screening/", {"level": "lsoa", "months": "12"})
     text = page.content.decode()
     assert 'id="concentration"' in text and "<polyline" in text
+
+
+def test_the_grid_ring_is_every_cell_and_its_eight_neighbours_once():
+    """The vectorised ring equals the plain set of (x + dx, y + dy), in (x, y) order."""
+    import numpy as np
+    import pandas as pd
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from placewise.screening.service import grid_ring
+
+    @settings(max_examples=60, deadline=None)
+    @given(
+        st.sets(st.tuples(st.integers(-3, 3000), st.integers(-3, 5000)), min_size=1, max_size=60)
+    )
+    def check(cells):
+        ids = pd.Index([f"{x}:{y}" for x, y in cells])
+        x, y, rx, ry, position = grid_ring(ids)
+        expected = sorted(
+            {(a + dx, b + dy) for a, b in cells for dx in (-1, 0, 1) for dy in (-1, 0, 1)}
+        )
+        assert list(zip(rx.tolist(), ry.tolist(), strict=True)) == expected
+        assert [(rx[p], ry[p]) for p in position] == [tuple(map(int, i.split(":"))) for i in ids]
+        assert np.array_equal(x, rx[position]) and np.array_equal(y, ry[position])
+
+    check()

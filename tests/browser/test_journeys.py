@@ -364,3 +364,63 @@ def test_screen_places_and_save_a_run(page, analyst, demo_data):
     assert saved.place_count == 611 and saved.weights["trend"] == 0
     page.get_by_role("link", name="brief").first.click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Justification brief")
+
+
+@pytest.mark.browser
+def test_run_a_project_correct_an_action_and_take_the_pdf(page, demo_data, tmp_path):
+    """An officer starts a project in a place, scores step 1, plans an action, corrects its
+    due date, removes it again and takes the report away as a PDF."""
+    from playwright.sync_api import expect
+
+    from placewise.accounts.models import AuditEntry
+    from placewise.places.models import Area, AreaKind
+    from placewise.projects.models import Action, Project
+
+    _user("journey_officer", "officer")
+    lsoa = Area.objects.filter(kind=AreaKind.LSOA).exclude(geometry="").order_by("code").first()
+    sign_in(page, "journey_officer")
+    page.goto(f"/areas/{lsoa.pk}/")
+    page.get_by_role("link", name="Start a project here").click()
+    page.get_by_label("Title").fill("Journey IE")
+    page.get_by_label("Purpose").fill("Reduce anti-social behaviour around the shops")
+    page.get_by_role("button", name="Start project").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Journey IE")
+    project = Project.objects.get(title="Journey IE")
+
+    page.get_by_role(
+        "link", name="Clarify the justification for commencing Intensive Engagement"
+    ).click()
+    page.locator("#answer_0").fill("ASB reports doubled since the summer")
+    page.locator("input[name=self_score][value='3']").check()
+    page.get_by_role("button", name="Save step").click()
+    expect(page.locator("#dose")).to_have_text("3.0")
+
+    page.get_by_label("New action").fill("Door-knock the flats")
+    page.get_by_label("Due").first.fill("2026-12-01")
+    page.get_by_role("button", name="Add action").click()
+    row = page.locator("#actions + table tbody tr").first
+    expect(row).to_contain_text("Door-knock the flats")
+    row.get_by_role("link", name="Change Door-knock the flats").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Change action")
+    page.get_by_label("Due").fill("2026-12-15")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("#actions + table tbody tr").first).to_contain_text("15 Dec 2026")
+    action = Action.objects.get(project=project)
+    assert action.due.isoformat() == "2026-12-15"
+
+    page.get_by_role("link", name="Change Door-knock the flats").click()
+    page.get_by_role("link", name="Remove this action").click()
+    page.get_by_role("checkbox").check()
+    page.get_by_role("button", name="Remove").click()
+    expect(page.locator("#actions + table tbody tr").first).to_contain_text("No actions yet")
+    assert not Action.objects.filter(project=project).exists()
+    kept = set(AuditEntry.objects.filter(parent=project.audit_key).values_list("action", flat=True))
+    assert {"add_action", "edit_action", "remove_action", "update_step"} <= kept
+
+    page.get_by_role("link", name="printable report").click()
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Download as PDF").click()
+    saved = tmp_path / download_info.value.suggested_filename
+    download_info.value.save_as(saved)
+    assert saved.read_bytes().startswith(b"%PDF-") and saved.stat().st_size > 2000
+    assert not page.js_errors, page.js_errors

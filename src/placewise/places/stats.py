@@ -235,3 +235,28 @@ def freshness() -> dict:
         "last_month": span[1] if span else None,
         "last_import": last_import,
     }
+
+
+# What the figures of a place are made from: incidents, areas and groups, harm weights.
+DATA_RECORDS = (
+    "incidents.importrun",
+    "incidents.harmscheme",
+    "incidents.harmweight",
+    "places.area",
+    "places.areamembership",
+)
+
+
+def data_version() -> int:
+    """A number that changes whenever incidents, areas, groups or harm weights change: the
+    latest audit entry about them (every such change is audited). Figures cached under it
+    are never out of date."""
+    from placewise.accounts.models import AuditEntry
+
+    latest = (
+        AuditEntry.objects.filter(object_type__in=DATA_RECORDS)
+        .order_by("-id")
+        .values_list("id", flat=True)
+        .first()
+    )
+    return latest or 0

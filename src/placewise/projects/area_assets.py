@@ -9,12 +9,14 @@ import json
 
 import numpy as np
 import shapely
+from django.core.cache import cache
 from django.http import HttpResponse
 from django.shortcuts import render
 from shapely.geometry import shape
 
 from placewise.accounts.access import AuthedRequest
 from placewise.lib.geojson import CONTENT_TYPE, feature_collection_text
+from placewise.places import stats
 from placewise.places.models import Area, AreaKind
 from placewise.places.views import access_area
 
@@ -38,15 +40,21 @@ COLUMNS = (
 
 
 def _outlines(area: Area) -> list:
-    """The area's own boundary, or those of the LSOAs it is made of."""
+    """The area's own boundary, or those of the LSOAs it is made of (cached until areas or
+    groups change: a unit's hundreds of boundaries take a while to read)."""
     if area.geometry:
         return [shape(area.geometry_dict)]
-    members = (
-        Area.objects.filter(group_memberships__group=area)
-        .exclude(geometry="")
-        .values_list("geometry", flat=True)
-    )
-    return [shape(json.loads(g)) for g in members.iterator(chunk_size=500)]
+    key = f"outlines:{area.pk}:{stats.data_version()}"
+    found = cache.get(key)
+    if found is None:
+        members = (
+            Area.objects.filter(group_memberships__group=area)
+            .exclude(geometry="")
+            .values_list("geometry", flat=True)
+        )
+        found = [shapely.to_wkb(shape(json.loads(g))) for g in members.iterator(chunk_size=500)]
+        cache.set(key, found, 24 * 3600)
+    return list(shapely.from_wkb(found)) if found else []
 
 
 def assets_in(user, area: Area) -> tuple[list[Asset], list[Asset]]:

@@ -452,9 +452,7 @@ def _network(pdf: ReportPDF, context: dict) -> None:
         pdf.para("The network drawing could not be drawn here.", size=9, grey=True)
 
     def ties(pk: int) -> str:
-        if measures is None or pk not in measures.index:
-            return "0"
-        return str(int(measures.loc[pk, "degree"]))
+        return str(int((measures or {}).get(pk, {}).get("degree", 0)))
 
     pdf.table_of(
         ("Stakeholder", "Interests", "Ties"),

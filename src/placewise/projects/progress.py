@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.core.cache import cache
+
 from placewise.core.charts import lines
 from placewise.places import stats
 from placewise.places.models import Area, AreaKind, AreaMembership
@@ -40,6 +42,18 @@ def unit_for(area: Area) -> Area | None:
 
 
 def project_progress(project: Project) -> Progress | None:
+    """Cached under the place, the start month and the version of the data, so the three
+    places' figures are read once per data change rather than on every project page."""
+    start = project.start_date.replace(day=1)
+    key = f"progress:{project.area_id}:{start:%Y-%m}:{stats.data_version()}"
+    found = cache.get(key)
+    if found is None:
+        found = _progress(project)
+        cache.set(key, found or "none", 24 * 3600)
+    return None if found == "none" else found
+
+
+def _progress(project: Project) -> Progress | None:
     force = stats.force_for(project.area)
     span = stats.data_range(stats.force_name_of(project.area))
     if span is None or force is None or force == project.area:

@@ -13,6 +13,9 @@ from django.db.models import Avg, Count, F, FloatField, OuterRef, Prefetch, Subq
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods
 
 from placewise.accounts.access import AuthedRequest, role_required
@@ -279,7 +282,7 @@ def project_detail(request: AuthedRequest, project_id: int) -> HttpResponse:
             "can_edit": can_edit(request.user, project),
             "can_review": can_review(request.user, project),
             "week": project.week(),
-            "actions": _actions_with_progress(project),
+            "actions": _with_status_choices(_actions_with_progress(project)),
             "escalations": project.escalations.select_related("owner"),
             "action_statuses": Action.Status.choices,
             "levels": Escalation.Level.choices,
@@ -498,6 +501,26 @@ def escalation_resolve(request: AuthedRequest, project_id: int, escalation_id: i
     return redirect(f"{project.get_absolute_url()}#escalations")
 
 
+def _with_status_choices(rows: list[tuple[Action, dict | None]]):
+    """Each action's overdue flag and its status options, made here rather than in the
+    template: a project with hundreds of actions renders a select for each."""
+    today = dt.date.today()
+    base = reverse("projects:detail", args=[rows[0][0].project_id]) if rows else ""
+    for action, _progress_row in rows:
+        action.update_url = f"{base}actions/{action.pk}/"  # type: ignore[attr-defined]
+        action.edit_url = f"{base}records/action/{action.pk}/"  # type: ignore[attr-defined]
+        action.overdue = action.is_overdue(today)  # type: ignore[attr-defined]
+        action.status_options = format_html_join(  # type: ignore[attr-defined]
+            "",
+            '<option value="{}"{}>{}</option>',
+            ((v, " selected" if v == action.status else "", label) for v, label in STATUSES),
+        )
+    return rows
+
+
+STATUSES = Action.Status.choices
+
+
 def _actions_with_progress(project: Project) -> list[tuple[Action, dict | None]]:
     """Each action, with its data measure computed in the place: the category's incidents
     since the project started against the same number of months before it. The place's
@@ -565,13 +588,13 @@ def report_pdf(request: AuthedRequest, project_id: int) -> HttpResponse:
 
 def report_context(user, project: Project) -> dict:
     """Everything the report shows, for the HTML page and the PDF alike."""
-    from .records import _drawing, network_measures
+    from .records import network_picture
 
     steps = list(project.steps.all())
     template = project.template.parsed
     people = list(project.stakeholders.all())
     edges = list(project.relationships.values_list("source_id", "target_id"))
-    measures = network_measures([s.pk for s in people], edges)
+    measures, drawing = network_picture(project, people, edges)
     member = project.members.filter(user=user).exists()
     return {
         "project": project,
@@ -591,9 +614,9 @@ def report_context(user, project: Project) -> dict:
         "actions": _actions_with_progress(project),
         "escalations": project.escalations.all(),
         "assets": project.assets.all(),
-        "people": sorted(people, key=lambda s: measures.loc[s.pk, "rank"]) if people else [],
+        "people": sorted(people, key=lambda s: measures[s.pk]["rank"]),
         "measures": measures,
-        "drawing": _drawing(people, edges, measures),
+        "drawing": mark_safe(drawing),  # noqa: S308 - built from numbers and escaped names
         "reviews": project.reviews.select_related("reviewer"),
         "show_contact": member,
         "members": project.members.select_related("user"),

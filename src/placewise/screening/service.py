@@ -247,16 +247,35 @@ def _hotspots(params, places, incidents: pd.Series) -> tuple[pd.DataFrame, str]:
         return gi.set_axis(places.index), neighbours.description
     # A grid cell left out would neighbour nothing, so the cells next to every cell with
     # incidents join the test with a count of zero (they are not listed in the table).
-    cells = {tuple(int(v) for v in p.split(":")): n for p, n in incidents.items()}
-    ring = {(x + dx, y + dy) for x, y in cells for dx in (-1, 0, 1) for dy in (-1, 0, 1)}
-    ordered = sorted(ring)
-    ix, iy = (np.array(v) for v in zip(*ordered, strict=True))
-    neighbours = grid_neighbours(ix, iy)
-    values = np.array([cells.get(c, 0) for c in neighbours.ids], dtype=float)
+    x, y, ring_x, ring_y, position = grid_ring(incidents.index)
+    neighbours = grid_neighbours(ring_x, ring_y)
+    values = np.zeros(len(ring_x))
+    values[position] = incidents.to_numpy(float)
     gi = getis_ord_gi_star(values, neighbours)
-    gi.index = [f"{x}:{y}" for x, y in neighbours.ids]
     text = neighbours.description + "; cells next to a cell with incidents count as zero"
-    return gi.reindex(places.index), text
+    return gi.iloc[position].set_axis(places.index), text
+
+
+def grid_ring(cell_ids: pd.Index) -> tuple[np.ndarray, ...]:
+    """Grid cells "x:y" and every cell next to one of them, in (x, y) order, with numpy
+    arrays rather than Python tuples (a national 250 m grid has millions of cells).
+
+    Returns the cells' x and y, the ring's x and y (the cells included) and where each cell
+    sits in the ring."""
+    parts = cell_ids.str.split(":", n=1, expand=True)
+    x = np.asarray(parts.get_level_values(0), dtype=np.int64)
+    y = np.asarray(parts.get_level_values(1), dtype=np.int64)
+    if not len(x):
+        empty = np.array([], dtype=np.int64)
+        return x, y, empty, empty, empty
+    x0, y0 = x.min() - 1, y.min() - 1
+    span = int(y.max() - y0) + 2
+    step = np.array([-1, 0, 1], dtype=np.int64)
+    ring_keys = np.unique(
+        ((x[:, None, None] + step[:, None] - x0) * span + (y[:, None, None] + step - y0)).ravel()
+    )
+    keys = (x - x0) * span + (y - y0)
+    return x, y, ring_keys // span + x0, ring_keys % span + y0, np.searchsorted(ring_keys, keys)
 
 
 def _json(text: str):
