@@ -254,3 +254,22 @@ def test_area_upload_is_all_or_nothing_across_files(client_for):
         "before"
     }
     assert before
+
+
+def test_a_web_worker_freezes_its_start_up_objects():
+    """placewise.wsgi loads every view and freezes what start-up made (gc.freeze), so full
+    garbage collections while serving skip them."""
+    import gc
+    import importlib
+    import sys
+
+    gc.unfreeze()
+    try:
+        wsgi = importlib.import_module("placewise.wsgi")
+        importlib.reload(wsgi)
+        frozen = gc.get_freeze_count()
+        assert frozen > 10_000
+        assert "placewise.projects.views" in sys.modules
+        assert callable(wsgi.application)
+    finally:
+        gc.unfreeze()

@@ -91,12 +91,11 @@ def project_list(request: AuthedRequest) -> HttpResponse:
         .annotate(m=Avg("self_score"))
         .values("m")
     )
+    projects = projects.annotate(overdue=Coalesce(Subquery(overdue), 0))
+    if sort == "dose":
+        projects = projects.annotate(dose_mean=Subquery(dose_mean, output_field=FloatField()))
     projects = (
-        projects.annotate(
-            overdue=Coalesce(Subquery(overdue), 0),
-            dose_mean=Subquery(dose_mean, output_field=FloatField()),
-        )
-        .select_related("area", "template", "team")
+        projects.select_related("area", "template", "team")
         .defer("area__geometry")
         .prefetch_related(
             Prefetch("steps", ProjectStep.objects.only("id", "project_id", "number", "self_score"))
