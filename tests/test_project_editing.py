@@ -444,3 +444,25 @@ def test_asset_map_per_area_with_consent_aware_exports(client_for, personas, pro
     assert "Tenants" in client_for("partner").get(partner_url).content.decode()
     project.members.filter(user=personas["partner"]).delete()
     assert "Tenants" not in client_for("partner").get(partner_url).content.decode()
+
+
+def test_a_supervisor_who_is_not_a_member_never_sees_contact_details(client_for, personas, project):
+    ann = actions.do_add_stakeholder(
+        personas["officer"],
+        project,
+        name="Ann",
+        influence=3,
+        contact="ann@example.org",
+        consent_recorded="verbal, 3 Nov",
+    )
+    url = f"/projects/{project.pk}/records/stakeholder/{ann.pk}/"
+    supervisor = client_for("supervisor")  # supervises the project's team, not a member
+    form = supervisor.get(url).content.decode()
+    assert "Interests" in form and "ann@example.org" not in form and 'name="contact"' not in form
+    response = supervisor.post(
+        url, {"name": "Ann B", "kind": "person", "influence": 4, "consent_recorded": "verbal"}
+    )
+    assert response.status_code == 302
+    ann.refresh_from_db()
+    assert ann.name == "Ann B" and ann.contact == "ann@example.org"
+    assert 'name="contact"' in client_for("officer").get(url).content.decode()

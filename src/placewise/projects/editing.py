@@ -126,14 +126,23 @@ def _back(spec: Editable, project: Project, item) -> str:
     return f"{project.get_absolute_url()}{where}"
 
 
-def _form_class(spec: Editable, project: Project) -> type[forms.ModelForm]:
+def _fields(spec: Editable, project: Project, user) -> tuple[str, ...]:
+    """Contact details are shown to project members only, so a supervisor or administrator
+    who is not a member edits the rest of the record and leaves them as they are."""
+    if project.members.filter(user=user).exists():
+        return spec.fields
+    return tuple(f for f in spec.fields if f != "contact")
+
+
+def _form_class(spec: Editable, project: Project, fields: tuple[str, ...]) -> type[forms.ModelForm]:
     """A form for the record's fields, with choices limited to this project's people."""
     members = project.members.values("user")
+    fields_shown = fields
 
     class RecordForm(forms.ModelForm):
         class Meta:
             model = spec.model
-            fields = spec.fields
+            fields = fields_shown
             widgets = {
                 "due": forms.DateInput(attrs={"type": "date"}),
                 "held_on": forms.DateInput(attrs={"type": "date"}),
@@ -171,12 +180,13 @@ def record_edit(request: AuthedRequest, project_id: int, kind: str, record_id: i
     spec, project, item = _record(request, project_id, kind, record_id)
     if not spec.fields:
         raise Http404(f"An {spec.label} can be removed, not changed")
-    form_class = _form_class(spec, project)
+    fields = _fields(spec, project, request.user)
+    form_class = _form_class(spec, project, fields)
     if request.method == "POST":
         # The form works on its own copy, so the audit's "before" is the record as stored.
         form = form_class(request.POST, instance=spec.records(project).get(pk=item.pk))
         if form.is_valid():
-            changes = {name: form.cleaned_data[name] for name in spec.fields}
+            changes = {name: form.cleaned_data[name] for name in fields}
             if "attendees" in changes:
                 changes["attendees"] = list(changes["attendees"])
             try:
