@@ -24,9 +24,8 @@ B. National scale, SYNTHETIC data (every label says so). A fresh database gets 3
 
 A screen still running after ``--timeout`` seconds is interrupted (its query cancelled) and
 reported as such. Diagnoses, printed apart from the as-is figures and never changing
-Placewise: the query plans; on PostgreSQL, EXPLAIN ANALYZE of each aggregation query (and,
-nationally, the same query with the harm weights cast to float8); on SQLite, the
-neighbourhood screen again after ``ANALYZE`` (which Placewise never runs).
+Placewise: the query plans; on PostgreSQL, EXPLAIN ANALYZE of each aggregation query; on
+SQLite, the neighbourhood screen again after a fresh ``ANALYZE``.
 
     .venv/bin/python bench/bench_screening.py [--database sqlite|postgres|both]
                                               [--scale force|national|both]
@@ -1016,20 +1015,13 @@ def _aggregation_sql(level: str, cell_m: int, months: int) -> tuple[str, list]:
     return sql, [*harm_params, ASB, *rest]
 
 
-def _explain_analyze(
-    level: str, cell_m: int, months: int, timeout: float, float8: bool = False
-) -> dict:
+def _explain_analyze(level: str, cell_m: int, months: int, timeout: float) -> dict:
     """PostgreSQL's own execution time for the screen's aggregation query, and the part of it
-    spent compiling with JIT (EXPLAIN ANALYZE: the query runs, no rows are sent).
-
-    ``float8``: a diagnosis, not Placewise's query: the harm weights cast to float8. As sent,
-    they are numeric literals, so the harm sums are computed in numeric.
-    """
+    spent compiling with JIT (EXPLAIN ANALYZE: the query runs, no rows are sent). The harm
+    weights go in as double precision, as Placewise sends them."""
     from django.db import DatabaseError, connection
 
     sql, params = _aggregation_sql(level, cell_m, months)
-    if float8:
-        sql = sql.replace("THEN %s", "THEN %s::float8")
     out: dict = {}
 
     def explain():
@@ -1064,13 +1056,6 @@ def _profiles(screens: list[dict], months: int, timeout: float) -> dict:
         cell = s["cell_m"] if s["level"] == "grid" else 250
         out[s["label"]] = prof = _explain_analyze(s["level"], cell, months, timeout)
         print(f"  {s['label']}: {_profile_text(prof)}", flush=True)
-        if months > 24 and s["level"] in ("lsoa", "grid"):
-            prof["float8"] = alt = _explain_analyze(s["level"], cell, months, timeout, True)
-            print(
-                f"    diagnosis, the same query with the harm weights cast to float8: "
-                f"{_profile_text(alt)}",
-                flush=True,
-            )
     return out
 
 
@@ -1190,8 +1175,6 @@ def _screen_row(db: str, s: dict, aim: float, prof: dict | None = None) -> list:
     if prof:
         server = f"{prof['server_ms'] / 1000:.{d}f}"
         server += f" (JIT {prof['jit_ms'] / 1000:.{d}f})" if "jit_ms" in prof else ""
-        if "server_ms" in prof.get("float8", {}):
-            server += f"; float8 {prof['float8']['server_ms'] / 1000:.{d}f}"
     return [
         db,
         s["label"],
@@ -1230,8 +1213,7 @@ SCREEN_NOTES = (
     "DataFrame (on PostgreSQL execute waits for the whole result, fetchall converts it to "
     "Python objects; SQLite computes its GROUP BY while rows are fetched, so there fetchall "
     "holds most of the database's work). EXPLAIN ANALYZE = PostgreSQL's own execution time "
-    "of the same query in a separate run (JIT compilation inside it; float8 = the same "
-    "query with the harm weights cast to float8, a diagnosis). other = the screen "
+    "of the same query in a separate run (JIT compilation inside it). other = the screen "
     "outside its two timings (month list, scope, places query). peak RSS = ru_maxrss with "
     "the high-water mark reset just before each screen."
 )
