@@ -3,8 +3,6 @@ CSV/GeoJSON exports that leave contact details out unless consent allows."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 
 import numpy as np
@@ -19,13 +17,13 @@ from django.utils.safestring import mark_safe
 from shapely.geometry import shape
 
 from placewise.accounts.access import AuthedRequest
-from placewise.lib.geojson import CONTENT_TYPE, feature_collection_text
 from placewise.places import stats
 from placewise.places.models import Area, AreaKind
 from placewise.places.views import access_area
 
 from .access import visible_projects
 from .models import Asset, ProjectMember
+from .records import assets_csv_response, assets_geojson_response
 from .views import casework_required
 
 COLUMNS = (
@@ -174,26 +172,9 @@ def area_assets(request: AuthedRequest, area_id: int) -> HttpResponse:
     rows = _rows(request.user, placed + unplaced)
     fmt = request.GET.get("format")
     if fmt == "csv":
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
-        response = HttpResponse(out.getvalue(), content_type="text/csv")
-        response["Content-Disposition"] = f'attachment; filename="{area.code}-assets.csv"'
-        return response
+        return assets_csv_response(rows, COLUMNS, f"{area.code}-assets.csv")
     if fmt == "geojson":
-        features = (
-            (
-                json.dumps({"type": "Point", "coordinates": [r["longitude"], r["latitude"]]})
-                if r["longitude"] is not None
-                else "",
-                r,
-            )
-            for r in rows
-        )
-        response = HttpResponse(feature_collection_text(features), content_type=CONTENT_TYPE)
-        response["Content-Disposition"] = f'attachment; filename="{area.code}-assets.geojson"'
-        return response
+        return assets_geojson_response(rows, f"{area.code}-assets.geojson")
     shapes = [{"name": area.name, "geometry": area.geometry_dict}] if area.geometry else []
     shapes += [
         {

@@ -85,21 +85,19 @@ def _is_member(user, project) -> bool:
     return project.members.filter(user=user).exists()
 
 
-@casework_required
-def assets_csv(request: AuthedRequest, project_id: int) -> HttpResponse:
-    project = access_project(request.user, project_id)
+def assets_csv_response(rows: list[dict], columns: tuple[str, ...], filename: str) -> HttpResponse:
+    """Asset rows (contacts already left out where they may not go) as a CSV download."""
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=ASSET_COLUMNS)
+    writer = csv.DictWriter(out, fieldnames=columns)
     writer.writeheader()
-    writer.writerows(_asset_rows(project, _is_member(request.user, project)))
+    writer.writerows(rows)
     response = HttpResponse(out.getvalue(), content_type="text/csv")
-    response["Content-Disposition"] = f'attachment; filename="project-{project.pk}-assets.csv"'
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
 
-@casework_required
-def assets_geojson(request: AuthedRequest, project_id: int) -> HttpResponse:
-    project = access_project(request.user, project_id)
+def assets_geojson_response(rows: list[dict], filename: str) -> HttpResponse:
+    """Asset rows as GeoJSON points; an asset with no location has a null geometry."""
     features = (
         (
             json.dumps({"type": "Point", "coordinates": [r["longitude"], r["latitude"]]})
@@ -107,11 +105,25 @@ def assets_geojson(request: AuthedRequest, project_id: int) -> HttpResponse:
             else "",
             r,
         )
-        for r in _asset_rows(project, _is_member(request.user, project))
+        for r in rows
     )
     response = HttpResponse(feature_collection_text(features), content_type=CONTENT_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="project-{project.pk}-assets.geojson"'
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+@casework_required
+def assets_csv(request: AuthedRequest, project_id: int) -> HttpResponse:
+    project = access_project(request.user, project_id)
+    rows = _asset_rows(project, _is_member(request.user, project))
+    return assets_csv_response(rows, ASSET_COLUMNS, f"project-{project.pk}-assets.csv")
+
+
+@casework_required
+def assets_geojson(request: AuthedRequest, project_id: int) -> HttpResponse:
+    project = access_project(request.user, project_id)
+    rows = _asset_rows(project, _is_member(request.user, project))
+    return assets_geojson_response(rows, f"project-{project.pk}-assets.geojson")
 
 
 @casework_required
