@@ -230,20 +230,6 @@ def do_add_action(actor: User, project: Project, **fields) -> Action:
     return action
 
 
-def do_update_action(actor: User, action: Action, **fields) -> Action:
-    if "status" in fields and fields["status"] not in Action.Status.values:
-        raise ProjectError(f"status must be one of {', '.join(Action.Status.values)}")
-    _check_owner(action.project, fields.get("owner", action.owner))
-    before = snapshot(action)
-    with transaction.atomic():
-        for key, value in fields.items():
-            setattr(action, key, value)
-        action.save()
-        _touch(action.project)
-        record(actor, "update_action", action, before=before, after=snapshot(action))
-    return action
-
-
 def check_escalation(project: Project, fields: dict) -> None:
     if not str(fields.get("risk", "")).strip():
         raise ProjectError("say what the risk or blocker is")
@@ -295,14 +281,18 @@ def _check_point(longitude, latitude) -> None:
         raise ProjectError(f"{longitude}, {latitude} is not a point in the United Kingdom")
 
 
+def _check_consent(fields: dict) -> None:
+    if fields.get("contact") and not fields.get("consent_recorded"):
+        raise ProjectError("record how consent was given before keeping contact details")
+
+
 def check_asset(project: Project, fields: dict) -> None:
     if not str(fields.get("name", "")).strip():
         raise ProjectError("an asset needs a name")
     if fields.get("category") not in Asset.Category.values:
         raise ProjectError(f"category must be one of {', '.join(Asset.Category.values)}")
     _check_point(fields.get("longitude"), fields.get("latitude"))
-    if fields.get("contact") and not fields.get("consent_recorded"):
-        raise ProjectError("record how consent was given before keeping contact details")
+    _check_consent(fields)
 
 
 def do_add_asset(actor: User, project: Project, **fields) -> Asset:
@@ -322,8 +312,7 @@ def check_stakeholder(project: Project, fields: dict) -> None:
         raise ProjectError(f"kind must be one of {', '.join(Stakeholder.Kind.values)}")
     if fields.get("influence") not in (1, 2, 3, 4, 5):
         raise ProjectError("influence is 1 (little) to 5 (a lot)")
-    if fields.get("contact") and not fields.get("consent_recorded"):
-        raise ProjectError("record how consent was given before keeping contact details")
+    _check_consent(fields)
 
 
 def do_add_stakeholder(actor: User, project: Project, **fields) -> Stakeholder:

@@ -470,7 +470,7 @@ def action_update(request: AuthedRequest, project_id: int, action_id: int) -> Ht
     if action is None:
         raise Http404("No such action")
     try:
-        actions.do_update_action(request.user, action, status=request.POST.get("status", ""))
+        actions.do_edit_record(request.user, action, status=request.POST.get("status", ""))
     except actions.ProjectError as exc:
         messages.error(request, f"Not saved: {exc}")
     return redirect(f"{project.get_absolute_url()}#actions")
