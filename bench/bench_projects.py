@@ -634,8 +634,8 @@ def slowest(rows: list[tuple]) -> dict | None:
 
 
 def _unit_of(project) -> int:
+    from placewise.places.stats import unit_for
     from placewise.projects.models import Project
-    from placewise.projects.progress import unit_for
 
     project = Project.objects.select_related("area").get(pk=project.pk)
     unit = unit_for(project.area)

@@ -201,6 +201,36 @@ def force_for(area: Area) -> Area | None:
     return force or Area.objects.filter(kind=AreaKind.FORCE).first()
 
 
+def unit_for(area: Area) -> Area | None:
+    """The unit (e.g. a local policing area) that holds an area: by its LSOA membership for
+    an LSOA, else by the first of its LSOAs, else up its parents."""
+    if area.kind == AreaKind.UNIT:
+        return None
+    lsoa = area if area.kind == AreaKind.LSOA else None
+    if lsoa is None:
+        first = AreaMembership.objects.filter(group=area).select_related("lsoa").first()
+        lsoa = first.lsoa if first else None
+    if lsoa is not None:
+        unit = Area.objects.filter(kind=AreaKind.UNIT, memberships__lsoa=lsoa).first()
+        if unit is not None:
+            return unit
+    node = area.parent
+    while node is not None and node.kind != AreaKind.UNIT:
+        node = node.parent
+    return node
+
+
+def bbox_of(area: Area) -> tuple[float, float, float, float] | None:
+    """The area's bounding box, or that of the LSOAs it is made of."""
+    if area.bbox is not None:
+        return area.bbox
+    box = Area.objects.filter(group_memberships__group=area).aggregate(
+        west=Min("min_lon"), south=Min("min_lat"), east=Max("max_lon"), north=Max("max_lat")
+    )
+    values = (box["west"], box["south"], box["east"], box["north"])
+    return None if any(v is None for v in values) else values  # type: ignore[return-value]
+
+
 def map_lsoas(force: Area | None):
     """LSOAs to draw on the home map: the force's own when it has a membership list."""
     lsoas = Area.objects.filter(kind=AreaKind.LSOA).exclude(geometry="")

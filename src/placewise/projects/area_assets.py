@@ -8,7 +8,6 @@ import json
 import numpy as np
 import shapely
 from django.core.cache import cache
-from django.db.models import Max, Min
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -62,17 +61,6 @@ def _outlines(area: Area) -> list:
 ASSET_FIELDS = (*COLUMNS[:8], "contact", "consent_to_share", "project_id", "project__title")
 
 
-def _bbox(area: Area) -> tuple[float, float, float, float] | None:
-    """The area's bounding box, or that of the LSOAs it is made of."""
-    if area.bbox is not None:
-        return area.bbox
-    box = Area.objects.filter(group_memberships__group=area).aggregate(
-        west=Min("min_lon"), south=Min("min_lat"), east=Max("max_lon"), north=Max("max_lat")
-    )
-    values = (box["west"], box["south"], box["east"], box["north"])
-    return None if any(v is None for v in values) else values  # type: ignore[return-value]
-
-
 def assets_in(user, area: Area) -> tuple[list[Asset], list[Asset]]:
     """(assets on the map inside the area, assets with no location whose project is in the
     area), from the projects this user may see."""
@@ -83,7 +71,7 @@ def assets_in(user, area: Area) -> tuple[list[Asset], list[Asset]]:
     )
     located = assets.filter(longitude__isnull=False, latitude__isnull=False)
     outlines = _outlines(area)
-    box = _bbox(area)
+    box = stats.bbox_of(area)
     placed: list[Asset] = []
     if outlines and box is not None:
         west, south, east, north = box

@@ -9,7 +9,6 @@ from django.core.cache import cache
 
 from placewise.core.charts import lines
 from placewise.places import stats
-from placewise.places.models import Area, AreaKind, AreaMembership
 
 from .models import Project
 
@@ -20,25 +19,6 @@ class Progress:
     chart_harm: str
     table: list[dict]
     note: str
-
-
-def unit_for(area: Area) -> Area | None:
-    """The unit (e.g. a local policing area) that holds an area: by its LSOA membership for
-    an LSOA, else by the first of its LSOAs, else up its parents."""
-    if area.kind == AreaKind.UNIT:
-        return None
-    lsoa = area if area.kind == AreaKind.LSOA else None
-    if lsoa is None:
-        first = AreaMembership.objects.filter(group=area).select_related("lsoa").first()
-        lsoa = first.lsoa if first else None
-    if lsoa is not None:
-        unit = Area.objects.filter(kind=AreaKind.UNIT, memberships__lsoa=lsoa).first()
-        if unit is not None:
-            return unit
-    node = area.parent
-    while node is not None and node.kind != AreaKind.UNIT:
-        node = node.parent
-    return node
 
 
 def project_progress(project: Project) -> Progress | None:
@@ -64,7 +44,7 @@ def _progress(project: Project) -> Progress | None:
     months = period.month_list()
     area = project.area
     # Compared with the rest of the unit (when the place is in one) and the rest of the force.
-    wider = [w for w in (unit_for(area), force) if w is not None and w != area]
+    wider = [w for w in (stats.unit_for(area), force) if w is not None and w != area]
     if not area.population or any(not w.population for w in wider):
         return Progress("", "", [], "Rates need the population of the area, its unit and force.")
     area_fig = stats.figures(area, period, scheme)
