@@ -293,10 +293,8 @@ def project_detail(request: AuthedRequest, project_id: int) -> HttpResponse:
             "week": project.week(),
             "actions": _with_status_choices(_actions_with_progress(project)),
             "escalations": project.escalations.select_related("owner"),
-            "action_statuses": Action.Status.choices,
             "levels": Escalation.Level.choices,
             "categories": POLICE_UK_CATEGORIES,
-            "today": dt.date.today(),
             "progress": project_progress(project),
         },
     )
@@ -522,12 +520,12 @@ def _with_status_choices(rows: list[tuple[Action, dict | None]]):
         action.status_options = format_html_join(  # type: ignore[attr-defined]
             "",
             '<option value="{}"{}>{}</option>',
-            ((v, " selected" if v == action.status else "", label) for v, label in STATUSES),
+            (
+                (v, " selected" if v == action.status else "", label)
+                for v, label in Action.Status.choices
+            ),
         )
     return rows
-
-
-STATUSES = Action.Status.choices
 
 
 def _actions_with_progress(project: Project) -> list[tuple[Action, dict | None]]:
